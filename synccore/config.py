@@ -1,0 +1,171 @@
+"""Settings from environment variables or a mapping (the dashboard passes `st.secrets`).
+
+This is the one place that knows the variable names. Secret values (service account
+JSON, API key, database password) live here and are never put into messages: use
+`Settings.describe_database()` and `Settings.describe_sheet()` for anything shown.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from .errors import ConfigurationError
+
+DEFAULT_DATABASE_FILE = "catalog.db"
+DEFAULT_SHEETS_API_URL = "https://sheets.googleapis.com"
+
+_SHEET_URL_KEY = re.compile(r"/spreadsheets/d/([a-zA-Z0-9_-]+)")
+_SHEET_URL_GID = re.compile(r"[#&?]gid=(\d+)")
+_BARE_KEY = re.compile(r"^[a-zA-Z0-9_-]{20,}$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a sync needs to know; immutable so a running sync sees one version."""
+
+    database_url: str = f"sqlite:///{DEFAULT_DATABASE_FILE}"
+    sheet: str | None = None  # URL, key, or path to a CSV file; None means the demo sheet
+    worksheet: str | None = None  # name or gid; None means the first worksheet
+    credentials_file: str | None = None
+    credentials_info: Mapping[str, Any] | None = field(default=None, repr=False)
+    api_key: str | None = field(default=None, repr=False)
+    sheets_api_url: str = DEFAULT_SHEETS_API_URL
+    header_aliases: Mapping[str, str] = field(default_factory=dict)  # sheet header -> field
+    removal_guard: float = 0.5  # refuse to remove more than this share of the catalog
+    heartbeat_timeout: float = 30.0  # seconds without a heartbeat before a sync counts as dead
+    batch_size: int = 2000  # albums per transaction
+    progress_interval: float = 0.5  # seconds between progress writes
+    read_quota_per_minute: int = 60  # Sheets API read requests per minute per user
+    request_timeout: float = 60.0  # seconds for any one HTTP request
+    max_retries: int = 6
+    max_retry_seconds: float = 120.0
+    allowed_users: tuple[str, ...] = ()  # who may sync when the dashboard has a login
+
+    @property
+    def is_demo(self) -> bool:
+        return not self.sheet
+
+    @property
+    def is_csv(self) -> bool:
+        return bool(self.sheet) and self.sheet.lower().endswith(".csv") and "://" not in self.sheet
+
+    @property
+    def spreadsheet_key(self) -> str:
+        """The spreadsheet id from a URL or a bare key."""
+        assert self.sheet
+        match = _SHEET_URL_KEY.search(self.sheet)
+        if match:
+            return match.group(1)
+        if _BARE_KEY.match(self.sheet.strip()):
+            return self.sheet.strip()
+        raise ConfigurationError(
+            "SYNCCORE_SHEET is not a Google Sheets URL or key. Copy the sheet's address from "
+            "the browser, e.g. https://docs.google.com/spreadsheets/d/<key>/edit, or give a "
+            "path ending in .csv."
+        )
+
+    @property
+    def worksheet_from_url(self) -> str | None:
+        """A worksheet gid carried by the sheet URL (`#gid=123`), if any."""
+        match = _SHEET_URL_GID.search(self.sheet or "")
+        return match.group(1) if match else None
+
+    def describe_database(self) -> str:
+        """The database URL with any password hidden."""
+        try:
+            return make_url(self.database_url).render_as_string(hide_password=True)
+        except Exception:
+            return "(unparseable database URL)"
+
+    def describe_sheet(self) -> str:
+        if self.is_demo:
+            return "the bundled demo sheet"
+        if self.is_csv:
+            return f"CSV file {self.sheet}"
+        return f"Google Sheet {self.sheet}"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def load_settings(
+    secrets: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Build settings: the mapping (e.g. `st.secrets`) wins over the environment."""
+    env = dict(os.environ if environ is None else environ)
+    merged: dict[str, Any] = {k: v for k, v in env.items() if v != ""}
+    for key, value in (secrets or {}).items():
+        merged[str(key).upper() if not isinstance(value, Mapping) else str(key)] = value
+
+    def get(name: str) -> Any:
+        return merged.get(name)
+
+    def number(name: str, default: float, kind: type = float) -> Any:
+        raw = get(name)
+        if raw is None:
+            return default
+        try:
+            return kind(raw)
+        except (TypeError, ValueError):
+            raise ConfigurationError(f"{name} must be a number, got {raw!r}.") from None
+
+    credentials_info = merged.get("gcp_service_account") or merged.get("GCP_SERVICE_ACCOUNT")
+    credentials_file = get("GOOGLE_APPLICATION_CREDENTIALS")
+    if isinstance(credentials_file, str) and credentials_file.lstrip().startswith("{"):
+        try:  # the JSON itself rather than a path to it
+            credentials_info, credentials_file = json.loads(credentials_file), None
+        except ValueError:
+            raise ConfigurationError(
+                "GOOGLE_APPLICATION_CREDENTIALS holds text that is not valid JSON; give the path "
+                "to the service account key file instead."
+            ) from None
+    if credentials_info is not None:
+        credentials_info = dict(credentials_info)
+
+    aliases = get("SYNCCORE_HEADER_ALIASES") or {}
+    if isinstance(aliases, str):
+        try:
+            aliases = json.loads(aliases)
+        except ValueError:
+            raise ConfigurationError(
+                'SYNCCORE_HEADER_ALIASES must be JSON like {"Band name": "artist"}.'
+            ) from None
+
+    users = get("SYNCCORE_ALLOWED_USERS") or ()
+    if isinstance(users, str):
+        users = [u.strip() for u in users.split(",")]
+    database_url = get("SYNCCORE_DATABASE_URL") or f"sqlite:///{DEFAULT_DATABASE_FILE}"
+    return Settings(
+        database_url=str(database_url),
+        sheet=(str(get("SYNCCORE_SHEET")).strip() or None) if get("SYNCCORE_SHEET") else None,
+        worksheet=str(get("SYNCCORE_WORKSHEET")) if get("SYNCCORE_WORKSHEET") else None,
+        credentials_file=str(credentials_file) if credentials_file else None,
+        credentials_info=credentials_info,
+        api_key=str(get("SYNCCORE_GOOGLE_API_KEY")) if get("SYNCCORE_GOOGLE_API_KEY") else None,
+        sheets_api_url=str(get("SYNCCORE_SHEETS_API_URL") or DEFAULT_SHEETS_API_URL).rstrip("/"),
+        header_aliases=dict(aliases),
+        removal_guard=number("SYNCCORE_REMOVAL_GUARD", 0.5),
+        heartbeat_timeout=number("SYNCCORE_HEARTBEAT_TIMEOUT", 30.0),
+        batch_size=number("SYNCCORE_BATCH_SIZE", 2000, int),
+        read_quota_per_minute=number("SYNCCORE_READ_QUOTA_PER_MINUTE", 60, int),
+        request_timeout=number("SYNCCORE_REQUEST_TIMEOUT", 60.0),
+        max_retries=number("SYNCCORE_MAX_RETRIES", 6, int),
+        max_retry_seconds=number("SYNCCORE_MAX_RETRY_SECONDS", 120.0),
+        allowed_users=tuple(u for u in users if u),
+    )
+
+
+def resolve_sqlite_path(database_url: str) -> Path | None:
+    """The file behind a SQLite URL, or None for other databases and in-memory SQLite."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)

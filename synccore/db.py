@@ -1,0 +1,161 @@
+"""Database engines and sessions, SQLite pragmas, and migrations applied on first use.
+
+SQLite gets two engines over one file: readers begin deferred transactions, which WAL never
+blocks, while writers begin `IMMEDIATE` so they queue on the busy timeout up front instead of
+failing mid-transaction when a read lock cannot be upgraded. PostgreSQL uses one engine.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from .errors import ConfigurationError
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_MIGRATION_LOCK_ID = 0x5_1C_C0_2E  # arbitrary constant for pg_advisory_lock
+_migrated: set[str] = set()
+_migrated_lock = threading.Lock()
+
+
+def normalize_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever driver the URL names (or none)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """Engines and session factories for one database URL; migrated on construction."""
+
+    def __init__(self, url: str):
+        try:
+            self.url = normalize_url(url)
+            backend = make_url(self.url).get_backend_name()
+        except Exception as exc:
+            raise ConfigurationError(
+                "SYNCCORE_DATABASE_URL is not a valid database URL; expected e.g. "
+                "sqlite:///catalog.db or postgresql://user@host/dbname."
+            ) from exc
+        self.is_sqlite = backend == "sqlite"
+        if self.is_sqlite:
+            database = make_url(self.url).database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            self.read_engine = _sqlite_engine(self.url, immediate=False)
+            self.write_engine = _sqlite_engine(self.url, immediate=True)
+        else:
+            self.read_engine = self.write_engine = create_engine(
+                self.url, pool_pre_ping=True, pool_size=5, max_overflow=10
+            )
+        self._read = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._write = sessionmaker(self.write_engine, expire_on_commit=False)
+        migrate(self)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A read session; never blocked by a running sync."""
+        with self._read() as s:
+            yield s
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write transaction, committed on success and rolled back on any error."""
+        with self._write() as s, s.begin():
+            yield s
+
+    def dispose(self) -> None:
+        self.read_engine.dispose()
+        if self.write_engine is not self.read_engine:
+            self.write_engine.dispose()
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def _current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(db: Database) -> None:
+    """Bring the schema to the latest migration, once per process and URL.
+
+    Concurrent first users (threads, processes, hosts) serialise on a lock: a file lock next
+    to a SQLite database, an advisory lock on PostgreSQL.
+    """
+    with _migrated_lock:
+        if db.url in _migrated:
+            return
+        cfg = _alembic_config()
+        head = ScriptDirectory.from_config(cfg).get_current_head()
+        if _current_revision(db.read_engine) != head:
+            if db.is_sqlite:
+                _migrate_sqlite(db, cfg)
+            else:
+                _migrate_postgres(db, cfg)
+        _migrated.add(db.url)
+
+
+def _migrate_sqlite(db: Database, cfg: Config) -> None:
+    database = make_url(db.url).database
+    lock_path = Path(f"{database}.migrate-lock") if database not in (None, ":memory:") else None
+    lock_file = open(lock_path, "a+") if lock_path else None  # noqa: SIM115
+    try:
+        if lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+        with db.write_engine.connect() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    finally:
+        if lock_file:
+            lock_file.close()
+
+
+def _migrate_postgres(db: Database, cfg: Config) -> None:
+    with db.write_engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
+        try:
+            conn.commit()
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            conn.commit()
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _MIGRATION_LOCK_ID})
+            conn.commit()

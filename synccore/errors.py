@@ -1,0 +1,93 @@
+"""Errors a sync can meet, each carrying a message written for the person who reads it.
+
+Two families: `TransientSourceError` is worth retrying (rate limits, 5xx, timeouts); every
+other `SyncError` is terminal and its `str()` tells the user what to do. Messages never
+contain secrets (keys, tokens, passwords): callers pass only what is safe to show.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class SyncError(Exception):
+    """Base of every error synccore raises on purpose; `str(e)` is the user-facing message."""
+
+
+class ConfigurationError(SyncError):
+    """A setting is missing or malformed."""
+
+
+class SourceError(SyncError):
+    """The sheet could not be read; the catalog was not touched."""
+
+
+class CredentialsMissing(SourceError):
+    """No usable Google credentials were configured."""
+
+
+class CredentialsRejected(SourceError):
+    """Google (or its stand-in) refused the credentials or the token."""
+
+
+class SheetNotShared(SourceError):
+    """The sheet exists but the service account may not read it."""
+
+    def __init__(self, message: str, email: str | None = None):
+        super().__init__(message)
+        self.email = email
+
+
+class SheetNotFound(SourceError):
+    """The URL or key names no spreadsheet."""
+
+
+class WorksheetNotFound(SourceError):
+    """The spreadsheet has no worksheet with the configured name or gid."""
+
+
+class HeaderNotFound(SourceError):
+    """No row of the sheet looks like the album header (Artist, Album, ...)."""
+
+
+class MalformedResponse(SourceError):
+    """The Sheets API answered with something that is not what the API documents."""
+
+
+class TransientSourceError(SourceError):
+    """A failure worth retrying: rate limit, server error, timeout, connection reset."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class QuotaExceeded(SourceError):
+    """Retries ran out while Google kept answering 429."""
+
+
+class NetworkUnreachable(SourceError):
+    """Retries ran out while the Sheets API could not be reached or kept failing."""
+
+
+class SyncAlreadyRunning(SyncError):
+    """Another sync holds the one active slot."""
+
+    def __init__(self, operation_id: int, triggered_by: str, started_at: datetime):
+        when = started_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        super().__init__(f"Sync already in progress (started by {triggered_by} at {when}).")
+        self.operation_id = operation_id
+        self.triggered_by = triggered_by
+        self.started_at = started_at
+
+
+class RemovalGuardTripped(SyncError):
+    """The sync would remove too much of the catalog; nothing was removed."""
+
+
+class SyncCancelled(SyncError):
+    """Someone asked the sync to stop; it stopped between batches."""
+
+
+class SyncInterrupted(SyncError):
+    """The process running the sync is shutting down (SIGTERM)."""

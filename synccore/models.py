@@ -1,0 +1,195 @@
+"""The catalog and sync bookkeeping tables (SQLAlchemy 2 typed ORM).
+
+Live progress (`SyncOperation`) is kept apart from results (`SyncResult`, `SyncRowError`):
+the dashboard polls the first every 2 s, the History page reads the second.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAME_LENGTH = 500
+
+convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=convention)
+
+
+class SyncStatus(str, enum.Enum):
+    """Stored as text; `is_active` ones hold the single active slot."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    COMPLETED_WITH_WARNINGS = "completed_with_warnings"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+    @property
+    def is_active(self) -> bool:
+        return self in (SyncStatus.PENDING, SyncStatus.RUNNING)
+
+    @property
+    def succeeded(self) -> bool:
+        return self in (SyncStatus.COMPLETED, SyncStatus.COMPLETED_WITH_WARNINGS)
+
+
+class SyncStage(str, enum.Enum):
+    FETCHING = "fetching"
+    PROCESSING = "processing"
+    FINALIZING = "finalizing"
+
+
+class Artist(Base):
+    __tablename__ = "artists"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_key: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    country: Mapped[str | None] = mapped_column(String(200), index=True)
+
+
+class Genre(Base):
+    __tablename__ = "genres"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_key: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+
+
+class VocalStyle(Base):
+    __tablename__ = "vocal_styles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_key: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+
+
+class Album(Base):
+    """An album; `key` is `spotify:<id>` or `name:<artist>\\x1f<title>` (see rows.album_key)."""
+
+    __tablename__ = "albums"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(1100), unique=True)
+    title: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    artist_id: Mapped[int] = mapped_column(ForeignKey("artists.id"))
+    genre_id: Mapped[int | None] = mapped_column(ForeignKey("genres.id"))
+    vocal_style_id: Mapped[int | None] = mapped_column(ForeignKey("vocal_styles.id"))
+    release_year: Mapped[int | None] = mapped_column(Integer)
+    release_month: Mapped[int | None] = mapped_column(Integer)
+    release_day: Mapped[int | None] = mapped_column(Integer)
+    release_precision: Mapped[str] = mapped_column(String(10))
+    release_sort: Mapped[str] = mapped_column(String(10))  # "2025-03-00": sorts with precision
+    release_text: Mapped[str] = mapped_column(String(200))
+    spotify_id: Mapped[str | None] = mapped_column(String(40))
+    spotify_url: Mapped[str | None] = mapped_column(String(1000))
+    sheet_row: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_sync_id: Mapped[int | None] = mapped_column(Integer)
+
+    artist: Mapped[Artist] = relationship(lazy="raise")
+    genre: Mapped[Genre | None] = relationship(lazy="raise")
+    vocal_style: Mapped[VocalStyle | None] = relationship(lazy="raise")
+
+    __table_args__ = (
+        # Browsing newest first among the albums still in the sheet.
+        Index("ix_albums_browse", "removed_at", "release_sort", "id"),  # scanned backwards
+        Index("ix_albums_genre", "genre_id", "removed_at"),
+        Index("ix_albums_vocal_style", "vocal_style_id", "removed_at"),
+        Index("ix_albums_year", "release_year", "removed_at"),
+        Index("ix_albums_artist", "artist_id"),
+    )
+
+
+class SyncOperation(Base):
+    """Live progress of one sync run.
+
+    `active_slot` is 1 while the operation is pending or running and NULL afterwards; its
+    unique index lets the database itself refuse a second active sync (NULLs never collide),
+    so exclusivity holds across threads, processes and hosts without check-then-insert.
+    """
+
+    __tablename__ = "sync_operations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    active_slot: Mapped[int | None] = mapped_column(Integer, unique=True)
+    status: Mapped[str] = mapped_column(String(30))
+    stage: Mapped[str | None] = mapped_column(String(20))
+    message: Mapped[str] = mapped_column(String(500), default="")
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    triggered_by: Mapped[str] = mapped_column(String(200))
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    force: Mapped[bool] = mapped_column(Boolean, default=False)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    cancelled_by: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(500), default="")
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SyncResult(Base):
+    """The outcome of a finished sync, for history; written once when the sync ends."""
+
+    __tablename__ = "sync_results"
+    operation_id: Mapped[int] = mapped_column(
+        ForeignKey("sync_operations.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(30))
+    message: Mapped[str] = mapped_column(String(500))
+    error: Mapped[str | None] = mapped_column(Text)
+    triggered_by: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(500))
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    duration_seconds: Mapped[float] = mapped_column(Float)
+    total: Mapped[int] = mapped_column(Integer)
+    created: Mapped[int] = mapped_column(Integer)
+    updated: Mapped[int] = mapped_column(Integer)
+    unchanged: Mapped[int] = mapped_column(Integer)
+    removed: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+
+
+class SyncRowError(Base):
+    """A sheet row that could not be synced, with its row number, reason and raw values."""
+
+    __tablename__ = "sync_row_errors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation_id: Mapped[int] = mapped_column(
+        ForeignKey("sync_operations.id", ondelete="CASCADE"), index=True
+    )
+    sheet_row: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(500))
+    raw_values: Mapped[list] = mapped_column(JSON)

@@ -1,0 +1,241 @@
+"""The SyncOperation lifecycle and the one-sync-at-a-time rule.
+
+Exclusivity rests on the unique index over `sync_operations.active_slot`: claiming is a plain
+INSERT with `active_slot = 1`, and the database refuses a second one. A `SELECT ... FOR
+UPDATE` over zero rows locks nothing, so no check-then-insert could give this guarantee.
+A running sync heartbeats; one whose heartbeat is older than the timeout is retired as
+interrupted by whoever looks next, which frees the slot.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from .config import Settings
+from .db import Database
+from .errors import SyncAlreadyRunning
+from .models import SyncOperation, SyncResult, SyncRowError, SyncStage, SyncStatus
+from .status import utcnow
+
+ACTIVE = 1
+ACTIVE_STATUSES = (SyncStatus.PENDING.value, SyncStatus.RUNNING.value)
+
+
+def default_user() -> str:
+    """Who triggered a sync from the command line: the OS user."""
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown user"
+
+
+def claim(db: Database, settings: Settings, triggered_by: str, *, force: bool = False) -> int:
+    """Insert a pending operation holding the active slot; return its id.
+
+    Raises `SyncAlreadyRunning` naming who holds the slot. A stale holder is retired first.
+    """
+    recover_stale(db, settings.heartbeat_timeout)
+    now = utcnow()
+    op = SyncOperation(
+        active_slot=ACTIVE,
+        status=SyncStatus.PENDING.value,
+        stage=None,
+        message="Starting sync...",
+        triggered_by=(triggered_by or "unknown user")[:200],
+        host=socket.gethostname()[:200],
+        pid=os.getpid(),
+        force=force,
+        cancel_requested=False,
+        source=settings.describe_sheet()[:500],
+        started_at=now,
+        heartbeat_at=now,
+        processed=0,
+        total=0,
+        created=0,
+        updated=0,
+        unchanged=0,
+        removed=0,
+        failed=0,
+    )
+    try:
+        with db.write() as s:
+            s.add(op)
+            s.flush()
+            return op.id
+    except IntegrityError:
+        holder = active_operation(db)
+        if holder is None:  # it finished between our insert and this read
+            return claim(db, settings, triggered_by, force=force)
+        raise SyncAlreadyRunning(holder.id, holder.triggered_by, holder.started_at) from None
+
+
+def active_operation(db: Database) -> SyncOperation | None:
+    with db.session() as s:
+        return s.scalars(select(SyncOperation).where(SyncOperation.active_slot == ACTIVE)).first()
+
+
+def recover_stale(db: Database, heartbeat_timeout: float) -> int:
+    """Mark active operations whose heartbeat is older than the timeout as interrupted."""
+    cutoff = utcnow() - timedelta(seconds=heartbeat_timeout)
+    with db.session() as s:  # a cheap read first, so the 2 s rerun never takes a write lock
+        stale = s.scalars(
+            select(SyncOperation.id).where(
+                SyncOperation.active_slot == ACTIVE, SyncOperation.heartbeat_at < cutoff
+            )
+        ).all()
+    for op_id in stale:
+        finish(
+            db,
+            op_id,
+            SyncStatus.INTERRUPTED,
+            "Sync interrupted: the process running it stopped responding.",
+            error=(
+                "The sync stopped sending heartbeats (its process was probably killed or its "
+                "host restarted). Albums written before that are complete; run the sync again "
+                "to bring the catalog fully up to date."
+            ),
+            only_if_stale_before=cutoff,
+        )
+    return len(stale)
+
+
+def heartbeat(db: Database, op_id: int) -> bool:
+    """Refresh the heartbeat; return True when a cancel was requested."""
+    with db.write() as s:
+        s.execute(
+            update(SyncOperation)
+            .where(SyncOperation.id == op_id, SyncOperation.active_slot == ACTIVE)
+            .values(heartbeat_at=utcnow())
+        )
+        return bool(
+            s.scalar(select(SyncOperation.cancel_requested).where(SyncOperation.id == op_id))
+        )
+
+
+@dataclass
+class Progress:
+    """A snapshot of progress the engine writes; counters are totals so far."""
+
+    stage: SyncStage
+    message: str
+    processed: int = 0
+    total: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    removed: int = 0
+
+
+def write_progress(db: Database, op_id: int, p: Progress) -> bool:
+    """Store progress (and a heartbeat); return True when a cancel was requested."""
+    with db.write() as s:
+        s.execute(
+            update(SyncOperation)
+            .where(SyncOperation.id == op_id, SyncOperation.active_slot == ACTIVE)
+            .values(
+                status=SyncStatus.RUNNING.value,
+                stage=p.stage.value,
+                message=p.message[:500],
+                processed=p.processed,
+                total=p.total,
+                created=p.created,
+                updated=p.updated,
+                unchanged=p.unchanged,
+                failed=p.failed,
+                removed=p.removed,
+                heartbeat_at=utcnow(),
+            )
+        )
+        return bool(
+            s.scalar(select(SyncOperation.cancel_requested).where(SyncOperation.id == op_id))
+        )
+
+
+def request_cancel(db: Database, requested_by: str) -> bool:
+    """Flag the active sync for cancellation; it stops at its next batch boundary."""
+    with db.write() as s:
+        result = s.execute(
+            update(SyncOperation)
+            .where(SyncOperation.active_slot == ACTIVE)
+            .values(cancel_requested=True, cancelled_by=(requested_by or "unknown user")[:200])
+        )
+        return result.rowcount > 0
+
+
+def finish(
+    db: Database,
+    op_id: int,
+    status: SyncStatus,
+    message: str,
+    *,
+    error: str | None = None,
+    progress: Progress | None = None,
+    row_errors: list | None = None,
+    only_if_stale_before=None,
+) -> bool:
+    """End an operation: free the slot, record the result and row errors in one transaction.
+
+    Returns False when the operation had already ended (e.g. retired as stale meanwhile).
+    """
+    now = utcnow()
+    values: dict = dict(
+        active_slot=None, status=status.value, message=message[:500], error=error, finished_at=now
+    )
+    if progress is not None:
+        values.update(
+            processed=progress.processed,
+            total=progress.total,
+            created=progress.created,
+            updated=progress.updated,
+            unchanged=progress.unchanged,
+            failed=progress.failed,
+            removed=progress.removed,
+        )
+    with db.write() as s:
+        where = [SyncOperation.id == op_id, SyncOperation.active_slot == ACTIVE]
+        if only_if_stale_before is not None:
+            where.append(SyncOperation.heartbeat_at < only_if_stale_before)
+        if s.execute(update(SyncOperation).where(*where).values(**values)).rowcount == 0:
+            return False
+        op = s.get(SyncOperation, op_id)
+        s.add(
+            SyncResult(
+                operation_id=op_id,
+                status=status.value,
+                message=message[:500],
+                error=error,
+                triggered_by=op.triggered_by,
+                source=op.source,
+                started_at=op.started_at,
+                finished_at=now,
+                duration_seconds=max(0.0, (now - op.started_at).total_seconds()),
+                total=op.total,
+                created=op.created,
+                updated=op.updated,
+                unchanged=op.unchanged,
+                removed=op.removed,
+                failed=op.failed,
+            )
+        )
+        if row_errors:
+            s.execute(
+                SyncRowError.__table__.insert(),
+                [
+                    {
+                        "operation_id": op_id,
+                        "sheet_row": e.row_number,
+                        "reason": e.reason[:500],
+                        "raw_values": list(e.values),
+                    }
+                    for e in row_errors
+                ],
+            )
+    return True

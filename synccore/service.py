@@ -1,0 +1,158 @@
+"""`CatalogSync`: the public face of synccore, one per process (the dashboard caches it).
+
+It owns the database engine and offers everything a view needs: start, run and cancel a
+sync, read its live status, the history and the catalog. Nothing here imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from . import operations
+from .catalog import AlbumFilter, AlbumPage, CatalogFacets, catalog_facets, query_albums
+from .config import Settings, load_settings
+from .db import Database
+from .models import SyncOperation, SyncResult, SyncRowError, SyncStatus
+from .operations import Progress
+from .progress import shutdown_requested
+from .status import OperationStatus, RowErrorRecord, SyncSummary, as_utc
+
+ProgressCallback = Callable[[Progress], None]
+
+_sync_threads: set[threading.Thread] = set()
+
+
+@atexit.register
+def _stop_syncs_at_exit() -> None:
+    """On a normal server stop, end daemon-thread syncs as interrupted instead of leaving
+    them to the heartbeat timeout (daemon threads are killed when the interpreter exits)."""
+    shutdown_requested.set()
+    for thread in list(_sync_threads):
+        thread.join(timeout=10)
+
+
+class CatalogSync:
+    """Sync the catalog from the configured sheet and read it back."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or load_settings()
+        self.db = Database(self.settings.database_url)
+
+    # -- running ---------------------------------------------------------------------------
+
+    def start_sync(self, triggered_by: str, *, force: bool = False) -> int:
+        """Claim the active slot and run the sync in a daemon thread; return the operation id.
+
+        Raises `SyncAlreadyRunning` (and starts nothing) when another sync is active anywhere.
+        """
+        from .sync import execute_operation
+
+        op_id = operations.claim(self.db, self.settings, triggered_by, force=force)
+        def run() -> None:
+            try:
+                execute_operation(self.db, self.settings, op_id)
+            finally:
+                _sync_threads.discard(threading.current_thread())
+
+        thread = threading.Thread(target=run, name=f"synccore-sync-{op_id}", daemon=True)
+        _sync_threads.add(thread)
+        thread.start()
+        return op_id
+
+    def run_sync(
+        self,
+        triggered_by: str,
+        *,
+        force: bool = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> OperationStatus:
+        """Run a sync in the calling thread; return its final status (never raises for a
+        failed sync: the status says why). Raises `SyncAlreadyRunning` like `start_sync`."""
+        from .sync import execute_operation
+
+        op_id = operations.claim(self.db, self.settings, triggered_by, force=force)
+        execute_operation(self.db, self.settings, op_id, on_progress=on_progress)
+        status = self.operation(op_id)
+        assert status is not None
+        return status
+
+    def cancel_sync(self, requested_by: str) -> bool:
+        """Ask the active sync to stop at its next batch; False when none is active."""
+        return operations.request_cancel(self.db, requested_by)
+
+    # -- reading status ------------------------------------------------------------------
+
+    def current_status(self) -> OperationStatus | None:
+        """The active sync, else the most recent one; None before the first sync.
+
+        Cheap on purpose (one indexed row): the dashboard calls it on every 2 s rerun. It also
+        retires a sync whose heartbeat went stale, so a dead process stops blocking.
+        """
+        operations.recover_stale(self.db, self.settings.heartbeat_timeout)
+        with self.db.session() as s:
+            op = s.scalars(
+                select(SyncOperation).order_by(SyncOperation.active_slot.is_(None),
+                                               SyncOperation.id.desc()).limit(1)
+            ).first()
+            return OperationStatus.from_row(op) if op else None
+
+    def operation(self, operation_id: int) -> OperationStatus | None:
+        with self.db.session() as s:
+            op = s.get(SyncOperation, operation_id)
+            return OperationStatus.from_row(op) if op else None
+
+    def last_synced_at(self) -> datetime | None:
+        """When the last successful sync finished (UTC), or None if none has."""
+        with self.db.session() as s:
+            return as_utc(
+                s.scalar(
+                    select(func.max(SyncResult.finished_at)).where(
+                        SyncResult.status.in_(
+                            [SyncStatus.COMPLETED.value, SyncStatus.COMPLETED_WITH_WARNINGS.value]
+                        )
+                    )
+                )
+            )
+
+    def history(self, limit: int = 100) -> list[SyncSummary]:
+        """Finished syncs, newest first."""
+        with self.db.session() as s:
+            rows = s.scalars(
+                select(SyncResult).order_by(SyncResult.operation_id.desc()).limit(limit)
+            )
+            return [SyncSummary.from_row(r) for r in rows]
+
+    def row_errors(self, operation_id: int, limit: int = 10_000) -> list[RowErrorRecord]:
+        """The rows a sync could not take, in sheet order."""
+        with self.db.session() as s:
+            rows = s.scalars(
+                select(SyncRowError)
+                .where(SyncRowError.operation_id == operation_id)
+                .order_by(SyncRowError.sheet_row)
+                .limit(limit)
+            )
+            return [RowErrorRecord.from_row(r) for r in rows]
+
+    # -- reading the catalog ---------------------------------------------------------------
+
+    def albums(self, filters: AlbumFilter | None = None, *, limit: int = 50, offset: int = 0
+               ) -> AlbumPage:
+        with self.db.session() as s:
+            return query_albums(s, filters or AlbumFilter(), limit=limit, offset=offset)
+
+    def facets(self) -> CatalogFacets:
+        with self.db.session() as s:
+            return catalog_facets(s)
+
+    def catalog_version(self) -> int:
+        """Changes whenever a sync finishes; views key their catalog caches on it."""
+        with self.db.session() as s:
+            return s.scalar(select(func.max(SyncResult.operation_id))) or 0
+
+    def close(self) -> None:
+        self.db.dispose()

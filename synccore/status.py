@@ -1,0 +1,161 @@
+"""Plain, immutable views of sync bookkeeping that callers (dashboard, CLI) can hold safely.
+
+Times are timezone-aware UTC. Views are built from rows once and carry no session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from .models import SyncOperation, SyncResult, SyncRowError, SyncStatus
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Stored times are naive UTC (SQLite keeps no zone); hand them out zone-aware."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """Naive UTC for storage."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class OperationStatus:
+    """One sync operation's live state: what the 2 s rerun renders."""
+
+    id: int
+    status: SyncStatus
+    stage: str | None
+    message: str
+    processed: int
+    total: int
+    created: int
+    updated: int
+    unchanged: int
+    removed: int
+    failed: int
+    triggered_by: str
+    source: str
+    error: str | None
+    cancel_requested: bool
+    started_at: datetime
+    heartbeat_at: datetime
+    finished_at: datetime | None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status.is_active
+
+    @property
+    def fraction(self) -> float:
+        """Progress in [0, 1] for a progress bar."""
+        if not self.is_active:
+            return 1.0 if self.status.succeeded else 0.0
+        if self.total <= 0:
+            return 0.0
+        return max(0.0, min(1.0, self.processed / self.total))
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status.value
+        for name in ("started_at", "heartbeat_at", "finished_at"):
+            data[name] = data[name].isoformat() if data[name] else None
+        data["is_active"] = self.is_active
+        return data
+
+    @classmethod
+    def from_row(cls, op: SyncOperation) -> OperationStatus:
+        return cls(
+            id=op.id,
+            status=SyncStatus(op.status),
+            stage=op.stage,
+            message=op.message,
+            processed=op.processed,
+            total=op.total,
+            created=op.created,
+            updated=op.updated,
+            unchanged=op.unchanged,
+            removed=op.removed,
+            failed=op.failed,
+            triggered_by=op.triggered_by,
+            source=op.source,
+            error=op.error,
+            cancel_requested=op.cancel_requested,
+            started_at=as_utc(op.started_at),
+            heartbeat_at=as_utc(op.heartbeat_at),
+            finished_at=as_utc(op.finished_at),
+        )
+
+
+@dataclass(frozen=True)
+class SyncSummary:
+    """A finished sync, as History shows it."""
+
+    operation_id: int
+    status: SyncStatus
+    message: str
+    error: str | None
+    triggered_by: str
+    source: str
+    started_at: datetime
+    finished_at: datetime
+    duration_seconds: float
+    total: int
+    created: int
+    updated: int
+    unchanged: int
+    removed: int
+    failed: int
+
+    @property
+    def albums_per_second(self) -> float:
+        return self.total / self.duration_seconds if self.duration_seconds > 0 else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status.value
+        data["started_at"] = self.started_at.isoformat()
+        data["finished_at"] = self.finished_at.isoformat()
+        data["albums_per_second"] = round(self.albums_per_second, 1)
+        return data
+
+    @classmethod
+    def from_row(cls, r: SyncResult) -> SyncSummary:
+        return cls(
+            operation_id=r.operation_id,
+            status=SyncStatus(r.status),
+            message=r.message,
+            error=r.error,
+            triggered_by=r.triggered_by,
+            source=r.source,
+            started_at=as_utc(r.started_at),
+            finished_at=as_utc(r.finished_at),
+            duration_seconds=r.duration_seconds,
+            total=r.total,
+            created=r.created,
+            updated=r.updated,
+            unchanged=r.unchanged,
+            removed=r.removed,
+            failed=r.failed,
+        )
+
+
+@dataclass(frozen=True)
+class RowErrorRecord:
+    """A sheet row a sync could not take: its 1-based row number, why, and its raw values."""
+
+    sheet_row: int
+    reason: str
+    values: tuple[str, ...]
+
+    @classmethod
+    def from_row(cls, r: SyncRowError) -> RowErrorRecord:
+        return cls(r.sheet_row, r.reason, tuple(str(v) for v in (r.raw_values or ())))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sheet_row": self.sheet_row, "reason": self.reason, "values": list(self.values)}

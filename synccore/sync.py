@@ -1,0 +1,361 @@
+"""The engine: fetch the whole sheet, plan, write in atomic batches, then mark removals.
+
+Stages, in order:
+1. fetching: read every chunk from the source, parse rows as they arrive and spool the
+   parsed albums to a temporary file, so memory stays flat on a 10-million-cell sheet and a
+   sheet that cannot be read leaves the catalog untouched.
+2. planning (still "fetching" for the user): decide which albums left the sheet and apply
+   the removal guard before anything is written.
+3. processing: upsert albums in batches, one transaction each; unchanged rows are skipped.
+4. finalizing: mark removed albums, record the result.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, update
+
+from . import operations
+from .config import Settings
+from .db import Database
+from .errors import (
+    RemovalGuardTripped,
+    SyncCancelled,
+    SyncError,
+    SyncInterrupted,
+)
+from .models import Album, SyncStage, SyncStatus
+from .operations import Progress
+from .progress import Heartbeat, Reporter
+from .rows import AlbumRow, RowError, find_header, parse_row
+from .sources import open_source
+from .sources.base import RawRow, SheetSource
+from .status import utcnow
+from .upserts import LookupCache, write_albums
+
+log = logging.getLogger(__name__)
+
+MAX_STORED_ROW_ERRORS = 100_000
+HEADER_SCAN_ROWS = 15
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    processed: int = 0
+
+
+@dataclass
+class FetchResult:
+    """What the fetch stage leaves behind: spooled albums, row errors and the winners."""
+
+    spool: tempfile.SpooledTemporaryFile
+    chunks: int
+    winners: dict[int, int]  # hash(album key) -> row number of the row that wins
+    errors: list[RowError] = field(default_factory=list)
+    rows_read: int = 0
+
+
+class _FetchListener:
+    def __init__(self, reporter: Reporter, verb: str):
+        self.reporter, self.verb = reporter, verb
+
+    def fetched(self, rows_read: int, rows_expected: int | None) -> None:
+        expected = max(rows_expected or 0, rows_read)
+        self.reporter.update(
+            Progress(
+                SyncStage.FETCHING,
+                f"{self.verb}... {rows_read:,} of {expected:,} rows read",
+                processed=rows_read,
+                total=expected,
+            )
+        )
+        self.reporter.check_stop()
+
+    def waiting(self, message: str) -> None:
+        self.reporter.say(message)
+
+
+def fetch_message(source: SheetSource) -> str:
+    return getattr(source, "fetch_message", "Fetching albums from Google Sheets")
+
+
+def fetch_and_parse(source: SheetSource, settings: Settings, reporter: Reporter) -> FetchResult:
+    """Read the whole sheet, parsing as chunks arrive; spool albums to disk."""
+    verb = fetch_message(source)
+    reporter.update(Progress(SyncStage.FETCHING, f"{verb}..."), force=True)
+    spool = tempfile.TemporaryFile(prefix="synccore-spool-")
+    result = FetchResult(spool=spool, chunks=0, winners={})
+    pending: list[RawRow] = []  # rows read before the header was found
+    columns = None
+    for chunk in source.read(_FetchListener(reporter, verb)):
+        result.rows_read += len(chunk)
+        if columns is None:
+            pending.extend(chunk)
+            if len(pending) < HEADER_SCAN_ROWS and chunk:
+                continue
+            columns, header_index = find_header(pending[:HEADER_SCAN_ROWS], settings.header_aliases)
+            chunk, pending = pending[header_index + 1 :], []
+        _parse_chunk(chunk, columns, result)
+        reporter.check_stop()
+    if columns is None:  # the sheet had fewer rows than the header scan
+        columns, header_index = find_header(pending, settings.header_aliases)
+        _parse_chunk(pending[header_index + 1 :], columns, result)
+    spool.seek(0)
+    return result
+
+
+def _parse_chunk(chunk: list[RawRow], columns, result: FetchResult) -> None:
+    albums: list[AlbumRow] = []
+    winners, errors = result.winners, result.errors
+    for raw in chunk:
+        parsed = parse_row(raw, columns)
+        if parsed is None:
+            continue
+        if isinstance(parsed, RowError):
+            errors.append(parsed)
+            continue
+        winners[hash(parsed.key)] = parsed.row_number  # a later row with the same key wins
+        albums.append(parsed)
+    if albums:
+        pickle.dump(albums, result.spool, protocol=pickle.HIGHEST_PROTOCOL)
+        result.chunks += 1
+
+
+def read_spool(fetched: FetchResult) -> Iterator[list[AlbumRow]]:
+    for _ in range(fetched.chunks):
+        yield pickle.load(fetched.spool)
+
+
+def plan_removals(db: Database, winners: dict[int, int]) -> tuple[list[int], int]:
+    """Ids of catalog albums no longer in the sheet, and how many albums the catalog has."""
+    gone: list[int] = []
+    active = 0
+    with db.session() as s:
+        rows = s.execute(
+            select(Album.id, Album.key).where(Album.removed_at.is_(None)).execution_options(
+                yield_per=20_000
+            )
+        )
+        for album_id, key in rows:
+            active += 1
+            if hash(key) not in winners:
+                gone.append(album_id)
+    return gone, active
+
+
+def check_removal_guard(gone: int, active: int, albums_in_sheet: int, settings: Settings,
+                        force: bool) -> None:
+    """Refuse a sync that would empty or gut the catalog, unless forced."""
+    if force or gone == 0:
+        return
+    if albums_in_sheet == 0:
+        raise RemovalGuardTripped(
+            f"The sheet returned no albums, so this sync would remove all {active:,} albums "
+            "from the catalog. Nothing was changed. Check that the sheet and worksheet "
+            "settings point at the right tab; if the sheet really is empty, run the sync "
+            "with force (synccore sync --force)."
+        )
+    if gone > settings.removal_guard * active:
+        raise RemovalGuardTripped(
+            f"This sync would remove {gone:,} of {active:,} albums "
+            f"({gone / active:.0%}), more than the {settings.removal_guard:.0%} allowed by "
+            "SYNCCORE_REMOVAL_GUARD. Nothing was changed. This usually means the sheet was "
+            "truncated or the wrong worksheet is configured; if the removals are intended, "
+            "run the sync with force (synccore sync --force)."
+        )
+
+
+def mark_removed(db: Database, ids: list[int], op_id: int, batch: int = 5_000) -> None:
+    now = utcnow()
+    for start in range(0, len(ids), batch):
+        with db.write() as s:
+            s.execute(
+                update(Album)
+                .where(Album.id.in_(ids[start : start + batch]))
+                .values(removed_at=now, updated_at=now, last_sync_id=op_id)
+            )
+
+
+def sync_albums(
+    db: Database, settings: Settings, op_id: int, source: SheetSource, reporter: Reporter,
+    *, force: bool = False
+) -> tuple[Counts, list[RowError]]:
+    """The whole sync for an already-claimed operation; raises SyncError on failure."""
+    fetched = fetch_and_parse(source, settings, reporter)
+    try:
+        total = len(fetched.winners)
+        gone, active = plan_removals(db, fetched.winners)
+        check_removal_guard(len(gone), active, total, settings, force)
+        counts = Counts()
+        errors = fetched.errors
+        progress = Progress(SyncStage.PROCESSING, f"Syncing album 0 of {total:,}...", total=total)
+        reporter.update(progress, force=True)
+        cache = LookupCache()
+        for chunk in read_spool(fetched):
+            winners = [r for r in chunk if fetched.winners[hash(r.key)] == r.row_number]
+            for r in chunk:
+                if fetched.winners[hash(r.key)] != r.row_number:
+                    errors.append(_duplicate_error(r, fetched.winners[hash(r.key)]))
+            for start in range(0, len(winners), settings.batch_size):
+                reporter.check_stop()
+                batch = winners[start : start + settings.batch_size]
+                created, updated, unchanged = write_albums(db, batch, op_id, cache)
+                counts.created += created
+                counts.updated += updated
+                counts.unchanged += unchanged
+                counts.processed += len(batch)
+                reporter.update(
+                    Progress(
+                        SyncStage.PROCESSING,
+                        f"Syncing album {counts.processed:,} of {total:,}...",
+                        processed=counts.processed,
+                        total=total,
+                        created=counts.created,
+                        updated=counts.updated,
+                        unchanged=counts.unchanged,
+                        failed=len(errors),
+                    )
+                )
+        reporter.check_stop()
+        reporter.update(
+            Progress(
+                SyncStage.FINALIZING,
+                "Finalizing synchronization...",
+                processed=counts.processed,
+                total=total,
+                created=counts.created,
+                updated=counts.updated,
+                unchanged=counts.unchanged,
+                failed=len(errors),
+            ),
+            force=True,
+        )
+        mark_removed(db, gone, op_id)
+        counts.removed = len(gone)
+        return counts, sorted(errors, key=lambda e: e.row_number)
+    finally:
+        fetched.spool.close()
+
+
+def _duplicate_error(row: AlbumRow, winner: int) -> RowError:
+    values = (row.artist, row.title)
+    return RowError(row.row_number, f"Duplicate of row {winner}: the later row was used", values)
+
+
+def final_message(counts: Counts, failed: int) -> tuple[SyncStatus, str]:
+    """The words a user reads when the sync ends."""
+    changed = counts.created + counts.updated
+    if failed:
+        attempted = counts.processed + failed
+        return (
+            SyncStatus.COMPLETED_WITH_WARNINGS,
+            f"Sync completed with warnings: {counts.processed:,}/{attempted:,} albums updated "
+            f"successfully. {failed:,} failed.",
+        )
+    if changed == 0 and counts.removed == 0:
+        return (
+            SyncStatus.COMPLETED,
+            f"Sync complete! Everything was already up to date ({counts.processed:,} albums).",
+        )
+    details = f"{counts.created:,} new, {counts.updated:,} changed, {counts.unchanged:,} unchanged"
+    if counts.removed:
+        details += f", {counts.removed:,} removed"
+    return SyncStatus.COMPLETED, f"Sync complete! Updated {changed:,} albums ({details})."
+
+
+def execute_operation(
+    db: Database,
+    settings: Settings,
+    op_id: int,
+    *,
+    on_progress: Callable[[Progress], None] | None = None,
+    source: SheetSource | None = None,
+) -> None:
+    """Run a claimed operation to its end. Never raises: the operation records the outcome."""
+    reporter = Reporter(db, op_id, interval=settings.progress_interval, on_progress=on_progress)
+    force = _operation_forced(db, op_id)
+    beat_every = max(0.5, min(10.0, settings.heartbeat_timeout / 4))
+    try:
+        with Heartbeat(db, op_id, reporter, beat_every):
+            counts, errors = sync_albums(
+                db, settings, op_id, source or open_source(settings), reporter, force=force
+            )
+        status, message = final_message(counts, len(errors))
+        operations.finish(
+            db,
+            op_id,
+            status,
+            message,
+            progress=_final_progress(reporter, counts, len(errors)),
+            row_errors=errors[:MAX_STORED_ROW_ERRORS],
+        )
+    except SyncCancelled:
+        who = _cancelled_by(db, op_id)
+        operations.finish(
+            db,
+            op_id,
+            SyncStatus.CANCELLED,
+            f"Sync cancelled by {who}. Albums synced before the cancel are kept; "
+            "run Sync again to finish.",
+            progress=reporter.current,
+        )
+    except SyncInterrupted as exc:
+        operations.finish(
+            db, op_id, SyncStatus.INTERRUPTED, str(exc), progress=reporter.current,
+            error="The process running the sync was stopped. Run the sync again.",
+        )
+    except SyncError as exc:
+        operations.finish(
+            db, op_id, SyncStatus.FAILED, f"Sync failed: {_first_line(str(exc))}",
+            error=str(exc), progress=reporter.current,
+        )
+    except Exception as exc:  # a bug or a database outage: record it, never leave it active
+        log.exception("sync %s failed unexpectedly", op_id)
+        operations.finish(
+            db, op_id, SyncStatus.FAILED, "Sync failed: unexpected error",
+            error=(
+                f"Unexpected error ({type(exc).__name__}). Albums written before it are "
+                "complete; nothing is half-written. See the server log for details, then "
+                "run the sync again."
+            ),
+            progress=reporter.current,
+        )
+
+
+def _first_line(text: str) -> str:
+    return text.split(". ")[0].rstrip(".") + "." if text else ""
+
+
+def _final_progress(reporter: Reporter, counts: Counts, failed: int) -> Progress:
+    total = reporter.current.total if reporter.current else counts.processed
+    return Progress(
+        SyncStage.FINALIZING, "", processed=counts.processed, total=total,
+        created=counts.created, updated=counts.updated, unchanged=counts.unchanged,
+        failed=failed, removed=counts.removed,
+    )
+
+
+def _operation_forced(db: Database, op_id: int) -> bool:
+    from .models import SyncOperation
+
+    with db.session() as s:
+        return bool(s.scalar(select(SyncOperation.force).where(SyncOperation.id == op_id)))
+
+
+def _cancelled_by(db: Database, op_id: int) -> str:
+    from .models import SyncOperation
+
+    with db.session() as s:
+        return s.scalar(select(SyncOperation.cancelled_by).where(SyncOperation.id == op_id)) or (
+            "a user"
+        )
+
