@@ -82,6 +82,7 @@ class _FetchListener:
 
     def waiting(self, message: str) -> None:
         self.reporter.say(message)
+        self.reporter.check_stop()  # a cancel or a server stop ends a retry wait too
 
 
 def fetch_message(source: SheetSource) -> str:

@@ -1,0 +1,184 @@
+"""What every scenario shares: throwaway databases, settings for the fake sheet, figures.
+
+A scenario is a function `run(ctx) -> list[Figure]`; `Context` carries the run's options and
+the sheet server (in its own process, so its CPU time and memory are not the sync's).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS_DIR = REPO / "bench" / "results"
+POSTGRES_URL = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+API_KEY = "catalog-sync-bench-api-key"
+WORKSHEET_TITLE = "Releases"
+
+
+@dataclass
+class Figure:
+    """One line of the table: a measured value beside its baseline from the same run."""
+
+    scenario: str
+    figure: str
+    value: float | None
+    unit: str
+    db: str = ""
+    baseline: str = ""  # what the value is compared with
+    baseline_value: float | None = None
+    ratio: float | None = None  # value / baseline_value unless said otherwise
+    ratio_text: str = ""  # e.g. "64x faster"
+    target: str = ""
+    holds: bool | None = None  # None: no target, or not measurable in this run
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def speedup(figure: Figure, fast: float, slow: float, *, target: float | None = None) -> Figure:
+    """Fill the ratio as "N times faster" (slow / fast)."""
+    if fast and slow:
+        figure.ratio = slow / fast
+        figure.ratio_text = f"{figure.ratio:,.1f}x faster"
+        if target is not None:
+            figure.holds = figure.ratio >= target
+    return figure
+
+
+def slowdown(figure: Figure, value: float, baseline: float, *, target: float | None = None
+             ) -> Figure:
+    """Fill the ratio as "N times the baseline" (value / baseline)."""
+    if value is not None and baseline:
+        figure.ratio = value / baseline
+        figure.ratio_text = f"{figure.ratio:,.2f}x"
+        if target is not None:
+            figure.holds = figure.ratio <= target
+    return figure
+
+
+@dataclass
+class Options:
+    quick: bool = False
+    dbs: tuple[str, ...] = ("sqlite", "postgres")
+    only: tuple[str, ...] = ()
+    workdir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
+
+
+@contextmanager
+def database(kind: str, workdir: Path, tag: str = "bench") -> Iterator[str]:
+    """A fresh, empty database URL: a SQLite file, or a PostgreSQL schema dropped afterwards."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix=f"{tag}-", dir=workdir) as tmp:
+            yield f"sqlite:///{tmp}/catalog.db"
+        return
+    import sqlalchemy as sa
+
+    schema = f"bench_{tag}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def postgres_problem() -> str | None:
+    """None when the PostgreSQL server answers, else why not."""
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
+        return f"PostgreSQL not reachable ({type(exc).__name__})"
+
+
+def sync_settings(database_url: str, server_url: str, sheet_key: str, **overrides: Any):
+    """Settings for the real sync path: gspread over HTTP to the fake API, into `database_url`."""
+    from synccore.config import Settings
+
+    values: dict[str, Any] = dict(
+        database_url=database_url,
+        sheet=sheet_key,
+        sheets_api_url=server_url,
+        api_key=API_KEY,
+        heartbeat_timeout=120.0,
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+class Stopwatch:
+    """`with Stopwatch() as t: ...; t.seconds`"""
+
+    def __enter__(self) -> Stopwatch:
+        self.start = time.perf_counter()
+        self.seconds = 0.0
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.seconds = time.perf_counter() - self.start
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile; `share` in [0, 1]."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def peak_rss_mb_of(pid: int) -> float | None:
+    """A live process's peak resident set (VmHWM) in MB, from /proc."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def machine_description() -> dict[str, Any]:
+    memory_kb = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory_kb = int(line.split()[1])
+    except OSError:
+        pass
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory_kb / 1024 / 1024, 1),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }

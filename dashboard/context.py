@@ -1,0 +1,204 @@
+"""What every page needs first: the settings, the one CatalogSync per process, and who is looking.
+
+Settings come from `st.secrets` (a missing secrets file counts as empty) merged over the
+environment by `synccore.config.load_settings`. A broken configuration is shown as a message on
+the page, never as a traceback, and messages never carry a secret.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from synccore.config import Settings, load_settings
+from synccore.errors import ConfigurationError, SyncError
+from synccore.service import CatalogSync
+
+from .text import plain
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """What a page renders from: settings, the service, and the viewer."""
+
+    settings: Settings
+    sync: CatalogSync
+    viewer: Viewer
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The person looking at the page and what they may do."""
+
+    name: str  # recorded as `triggered_by` / `requested_by`
+    email: str | None
+    auth_configured: bool
+    logged_in: bool
+    can_sync: bool
+    read_only_reason: str | None  # shown when can_sync is False
+
+
+# -- access -------------------------------------------------------------------------------------
+
+
+def may_sync(auth_configured: bool, logged_in: bool, email: str | None,
+             allowed: Iterable[str]) -> bool:
+    """Who may start and cancel syncs.
+
+    Without a login configured (local use) anyone may. With one, only a signed-in user whose
+    email is in the allowed list (case-insensitive); an empty list allows no one (fail closed).
+    """
+    if not auth_configured:
+        return True
+    if not logged_in or not email:
+        return False
+    return email.strip().casefold() in {a.strip().casefold() for a in allowed if a.strip()}
+
+
+def read_only_reason(auth_configured: bool, logged_in: bool, email: str | None,
+                     allowed: Iterable[str]) -> str | None:
+    """Why the viewer may only watch, written for them; None when they may sync."""
+    if may_sync(auth_configured, logged_in, email, allowed):
+        return None
+    if not logged_in:
+        return "Sign in to start or cancel a sync. You can follow the sync status without signing in."
+    if not email:
+        return ("Your sign-in did not share an email address, so this dashboard cannot check "
+                "whether you may sync. You can follow the sync status read-only.")
+    if not any(a.strip() for a in allowed):
+        return ("Syncing is limited to the people listed in SYNCCORE_ALLOWED_USERS, and the list "
+                "is empty. Ask the administrator to add your email address.")
+    return (f"You are signed in as {email}, which is not in SYNCCORE_ALLOWED_USERS, so you can "
+            "follow the sync status but not start or cancel a sync. Ask the administrator to "
+            "add your address.")
+
+
+def local_user_name() -> str:
+    """Who triggered a sync when the dashboard has no login: the OS user running Streamlit."""
+    try:
+        return f"{getpass.getuser()} (dashboard)"
+    except Exception:
+        return "local user"
+
+
+def current_viewer(settings: Settings, secrets: Mapping[str, Any]) -> Viewer:
+    auth_configured = bool(secrets.get("auth"))
+    logged_in, email, name = False, None, None
+    if auth_configured:
+        user = st.user
+        logged_in = bool(user.get("is_logged_in"))
+        if logged_in:
+            email = _str_or_none(user.get("email"))
+            name = email or _str_or_none(user.get("name"))
+    return Viewer(
+        name=name or local_user_name(),
+        email=email,
+        auth_configured=auth_configured,
+        logged_in=logged_in,
+        can_sync=may_sync(auth_configured, logged_in, email, settings.allowed_users),
+        read_only_reason=read_only_reason(auth_configured, logged_in, email,
+                                          settings.allowed_users),
+    )
+
+
+def _str_or_none(value: Any) -> str | None:
+    return str(value).strip() or None if isinstance(value, str) else None
+
+
+# -- settings and the service ----------------------------------------------------------------
+
+
+def read_secrets() -> dict[str, Any]:
+    """`st.secrets` as plain dicts; no secrets file means no secrets (env vars still apply)."""
+    try:
+        return _plain(st.secrets.to_dict())
+    except FileNotFoundError as exc:  # StreamlitSecretNotFoundError subclasses it
+        if getattr(exc, "error_id", None) in (None, "no-secrets-found"):
+            return {}
+        raise ConfigurationError(_secrets_problem(exc)) from None
+
+
+def _secrets_problem(exc: Exception) -> str:
+    """Say what is wrong with the secrets file without quoting it (it holds secrets)."""
+    where = re.search(r"\(at line \d+, column \d+\)", str(exc))
+    position = f" {where.group(0)}" if where else ""
+    return ("The secrets file (.streamlit/secrets.toml) could not be read: it is not valid "
+            f"TOML{position}. Fix it (see .streamlit/secrets.toml.example) and reload the page.")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def settings_fingerprint(settings: Settings) -> str:
+    """A cache key covering every setting, secrets included, without exposing any."""
+    blob = json.dumps(asdict(settings), sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@st.cache_resource(show_spinner="Opening the catalog database...", max_entries=8)
+def _catalog_sync(fingerprint: str, _settings: Settings) -> CatalogSync:
+    """One CatalogSync (engine, pool, migrations) per process and configuration."""
+    return CatalogSync(_settings)
+
+
+def open_dashboard() -> Dashboard:
+    """Settings, service and viewer; on a configuration problem, say so and stop the page."""
+    try:
+        secrets = read_secrets()
+        settings = load_settings(secrets)
+        sync = _catalog_sync(settings_fingerprint(settings), settings)
+    except SyncError as exc:
+        show_problem("Catalog Sync is not configured correctly", str(exc))
+        st.stop()
+    except SQLAlchemyError as exc:
+        show_problem("The catalog database cannot be opened", database_problem(exc))
+        st.stop()
+    return Dashboard(settings, sync, current_viewer(settings, secrets))
+
+
+def database_problem(exc: SQLAlchemyError) -> str:
+    """A database failure for the reader: its kind, never the URL (it may hold a password)."""
+    return (f"The database did not answer as expected ({type(exc).__name__}). Check "
+            "SYNCCORE_DATABASE_URL and that the database server is running, then reload the page.")
+
+
+def show_problem(title: str, detail: str) -> None:
+    st.error(f"**{plain(title)}**\n\n{plain(detail)}", icon=":material/error:")
+
+
+def render_account(viewer: Viewer, secrets_auth: Mapping[str, Any] | None = None) -> None:
+    """Sign-in controls when a login is configured, and the read-only note when it applies."""
+    if viewer.auth_configured:
+        if viewer.logged_in:
+            left, right = st.columns([5, 1], vertical_alignment="center")
+            left.caption(f"Signed in as {plain(viewer.name)}")
+            right.button("Log out", on_click=st.logout, key="logout")
+        elif st.button("Log in", icon=":material/login:", key="login"):
+            try:
+                st.login()
+            except Exception as exc:  # no authlib, or an incomplete [auth] section
+                show_problem("Sign-in is not available", _login_problem(exc))
+    if viewer.read_only_reason:
+        st.info(plain(viewer.read_only_reason), icon=":material/visibility:")
+
+
+def _login_problem(exc: Exception) -> str:
+    if "authlib" in str(exc).lower():
+        return ("Streamlit's login needs the Authlib package: install streamlit[auth] "
+                "(or Authlib>=1.3.2) on the server.")
+    return ("The [auth] section in .streamlit/secrets.toml is incomplete: it needs redirect_uri, "
+            "cookie_secret, client_id, client_secret and server_metadata_url "
+            "(see .streamlit/secrets.toml.example).")

@@ -1,0 +1,78 @@
+"""The rows a sync could not take: a table to read and a CSV to fix them from.
+
+CSV cells that a spreadsheet would run as a formula (leading = + - @, tab or carriage return,
+and their full-width forms) get a leading single quote, so opening the download is safe.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+import pandas as pd
+import streamlit as st
+
+from synccore.status import RowErrorRecord
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+TABLE_ROW_LIMIT = 5_000  # the CSV always has every stored row
+
+
+def neutralise_cell(value: object) -> object:
+    """Prefix a single quote to text a spreadsheet would treat as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def row_errors_frame(errors: Sequence[RowErrorRecord]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Sheet row": [e.sheet_row for e in errors],
+            "Reason": [e.reason for e in errors],
+            "Raw values": [" | ".join(e.values) for e in errors],
+        }
+    )
+
+
+def row_errors_csv(errors: Sequence[RowErrorRecord]) -> bytes:
+    """Sheet row, reason, then the row's cells one per column; UTF-8 with a BOM for Excel."""
+    width = max((len(e.values) for e in errors), default=0)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["Sheet row", "Reason", *(f"Value {i}" for i in range(1, width + 1))])
+    for e in errors:
+        writer.writerow([e.sheet_row, *(neutralise_cell(v) for v in (e.reason, *e.values))])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def render_row_errors(errors: Sequence[RowErrorRecord], *, operation_id: int, key: str) -> None:
+    """The failed rows table and its CSV download."""
+    if not errors:
+        st.caption("No failed rows were recorded for this sync.")
+        return
+    shown = errors[:TABLE_ROW_LIMIT]
+    st.dataframe(
+        row_errors_frame(shown),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Sheet row": st.column_config.NumberColumn(format="%d", width="small"),
+            "Reason": st.column_config.TextColumn(width="large"),
+            "Raw values": st.column_config.TextColumn(width="large"),
+        },
+        key=f"{key}-table",
+    )
+    if len(errors) > len(shown):
+        st.caption(f"Showing the first {len(shown):,} of {len(errors):,} failed rows; "
+                   "the CSV has them all.")
+    st.download_button(
+        "Download failed rows (CSV)",
+        data=row_errors_csv(errors),
+        file_name=f"sync-{operation_id}-failed-rows.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key=f"{key}-csv",
+        on_click="ignore",
+    )

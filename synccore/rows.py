@@ -1,0 +1,644 @@
+"""Pure row processing: find the header, turn sheet cells into albums, keys and content hashes.
+
+No I/O and no database here, so every rule can be tested with plain values. `parse_row` runs
+once per sheet row (up to ~1.25 million per sync): everything that can be built once (regexes,
+alias tables, month names) is built at import, and the common path does no work for rare cases.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from hashlib import blake2b
+from itertools import islice
+from typing import Any
+
+from .errors import ConfigurationError, HeaderNotFound
+from .sources.base import RawRow
+
+FIELDS = ("release_date", "artist", "album", "genre", "vocal_style", "country", "spotify")
+
+NAME_LENGTH = 500  # the DB columns for names, keys and facets (models.NAME_LENGTH)
+COUNTRY_LENGTH = 200  # artists.country
+RELEASE_TEXT_LENGTH = 200  # albums.release_text
+URL_LENGTH = 1000  # albums.spotify_url
+ERROR_VALUE_LENGTH = 500
+ERROR_VALUE_COUNT = 50  # a row can be 18,000 cells wide; keep what a person can read
+
+_LABELS = {
+    "release_date": "Release Date",
+    "artist": "Artist",
+    "album": "Album",
+    "genre": "Genre",
+    "vocal_style": "Vocal Style",
+    "country": "Country",
+    "spotify": "Spotify",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Header
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnMap:
+    """0-based column index of each field; only artist and album are required."""
+
+    artist: int
+    album: int
+    release_date: int | None = None
+    genre: int | None = None
+    vocal_style: int | None = None
+    country: int | None = None
+    spotify: int | None = None
+
+
+# Built-in header names, by field. Priority 1 names are unmistakable; priority 2 ones are
+# generic words ("Title", "Link") that lose to a priority 1 column for the same field.
+_BUILTIN_ALIASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "release_date": (
+        ("Release Date", "Released", "Released On", "Date Released", "Release Day", "Drop Date"),
+        ("Date", "When"),
+    ),
+    "artist": (
+        ("Artist", "Artists", "Artist(s)", "Artist Name", "Band", "Band Name", "Artist/Band",
+         "Band/Artist", "Performer"),
+        ("Name", "By"),
+    ),
+    "album": (
+        ("Album", "Albums", "Album Name", "Album Title", "Album/EP", "Record", "Release Name",
+         "Release Title"),
+        ("Title", "Release", "EP"),
+    ),
+    "genre": (("Genre", "Genres", "Genre(s)", "Subgenre", "Sub-genre"), ("Style", "Styles")),
+    "vocal_style": (
+        ("Vocal Style", "Vocal Styles", "Vocals", "Vocal Type", "Vocal", "Singing Style"),
+        ("Voice",),
+    ),
+    "country": (
+        ("Country", "Countries", "Country of Origin", "Origin", "Country/Region", "Nation"),
+        ("From", "Location"),
+    ),
+    "spotify": (
+        ("Spotify", "Spotify Link", "Spotify URL", "Spotify Album", "Listen on Spotify"),
+        ("Link", "Links", "Listen", "URL", "Stream"),
+    ),
+}
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def _header_token(value: Any) -> str:
+    """Header text reduced to letters and digits, so "Artist(s)", "ARTIST S" and "artists" meet."""
+    text = value if isinstance(value, str) else str(value)
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).casefold())
+
+
+_BUILTIN_TABLE: dict[str, tuple[int, str]] = {
+    _header_token(name): (priority, field)
+    for field, groups in _BUILTIN_ALIASES.items()
+    for priority, names in enumerate(groups, start=1)
+    for name in names
+}
+_FIELD_TOKENS = {_header_token(f): f for f in FIELDS} | {_header_token(v): f for f, v in _LABELS.items()}
+
+
+def _alias_table(aliases: Mapping[str, str] | None) -> dict[str, tuple[int, str]]:
+    """The built-in names plus configured ones (priority 0, so they win)."""
+    table = dict(_BUILTIN_TABLE)
+    for header, field in (aliases or {}).items():
+        known = _FIELD_TOKENS.get(_header_token(field))
+        if known is None:
+            raise ConfigurationError(
+                f'The header alias "{header}" points to "{field}", which is not a column '
+                f"Catalog Sync knows. Use one of: {', '.join(FIELDS)}."
+            )
+        table[_header_token(header)] = (0, known)
+    return table
+
+
+def _match_header(values: Sequence[Any], table: Mapping[str, tuple[int, str]]) -> dict[str, int]:
+    """Field -> column for one candidate row; the best-priority, then leftmost, column wins."""
+    best: dict[str, tuple[int, int]] = {}
+    for column, cell in enumerate(values):
+        if cell is None or cell == "":
+            continue
+        hit = table.get(_header_token(cell))
+        if hit is None:
+            continue
+        priority, field = hit
+        if field not in best or priority < best[field][0]:
+            best[field] = (priority, column)
+    return {field: column for field, (_, column) in best.items()}
+
+
+def find_header(
+    rows: Sequence[RawRow], aliases: Mapping[str, str] | None = None, scan: int = 15
+) -> tuple[ColumnMap, int]:
+    """The column map and the index (in `rows`) of the first row naming Artist and Album.
+
+    Title rows above the header are passed over. Configured `aliases` (sheet header -> field)
+    win over the built-in names. Raises HeaderNotFound describing what the sheet held instead.
+    """
+    table = _alias_table(aliases)
+    candidates = list(islice(rows, scan))
+    closest: tuple[int, RawRow, dict[str, int]] | None = None
+    for index, raw in enumerate(candidates):
+        found = _match_header(raw.values, table)
+        if "artist" in found and "album" in found:
+            return ColumnMap(**found), index
+        if found and (closest is None or len(found) > len(closest[2])):
+            closest = (index, raw, found)
+    raise HeaderNotFound(_header_problem(candidates, closest, scan))
+
+
+def _header_problem(
+    candidates: list[RawRow], closest: tuple[int, RawRow, dict[str, int]] | None, scan: int
+) -> str:
+    message = (
+        f"Could not find the header row in the first {scan} rows of the sheet. Catalog Sync "
+        'needs an "Artist" column (or "Band", "Artist Name") and an "Album" column (or '
+        '"Album Name", "Title"); "Release Date", "Genre", "Vocal Style", "Country" and '
+        '"Spotify" are optional.'
+    )
+    if closest is not None:
+        _, raw, found = closest
+        have = ", ".join(_LABELS[f] for f in FIELDS if f in found)
+        missing = " and ".join(_LABELS[f] for f in ("artist", "album") if f not in found)
+        message += f" Row {raw.number} looks closest: it has {have} but no {missing} column."
+    shown = [raw for raw in candidates if any(_cell_text(v) for v in raw.values)][:5]
+    if shown:
+        lines = "; ".join(
+            f"row {raw.number}: " + ", ".join(f'"{_shorten(_cell_text(v), 40)}"' for v in raw.values[:8])
+            + (", ..." if len(raw.values) > 8 else "")
+            for raw in shown
+        )
+        message += f" The first rows contain: {lines}."
+    else:
+        message += " The first rows are empty."
+    return message + (
+        " Rename the columns in the sheet, or map your column names in the header aliases "
+        'setting (SYNCCORE_HEADER_ALIASES, e.g. {"Band name": "artist"}).'
+    )
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------------------------------------
+# Cells and names
+
+_UNSAFE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates: PostgreSQL/UTF-8 refuse them
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as trimmed text: numbers without a spurious ".0", booleans as Sheets shows them."""
+    if value.__class__ is str:
+        text = value
+    elif value is None:
+        return ""
+    elif value is True or value is False:
+        return "TRUE" if value else "FALSE"
+    elif isinstance(value, int):
+        return str(value)
+    elif isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    else:
+        text = str(value)
+    if "\x00" in text or (not text.isascii() and _UNSAFE.search(text)):
+        text = _UNSAFE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
+    return text.strip()
+
+
+def normalize_name(text: str) -> str:
+    """The comparison form of a name: NFKC, case-folded, inner whitespace collapsed, trimmed."""
+    if text.isascii():  # ASCII is already NFKC; skip the two normalizations on the hot path
+        return " ".join(text.casefold().split())
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    return " ".join(folded.split())
+
+
+def album_key(spotify_id: str | None, artist: str, title: str) -> str:
+    """The album's identity: its Spotify id when known, else its normalized artist and title."""
+    if spotify_id:
+        return "spotify:" + spotify_id
+    return "name:" + normalize_name(artist) + "\x1f" + normalize_name(title)
+
+
+_SPOTIFY_ALBUM = re.compile(
+    r"(?:https?://)?(?:open|play)\.spotify\.com/(?:intl-[a-z]{2}(?:-[a-z0-9]+)?/)?(?:embed/)?"
+    r"album/([0-9A-Za-z]{22})(?:[/?#]|$)"
+    r"|spotify:album:([0-9A-Za-z]{22})$",
+    re.IGNORECASE,
+)
+
+
+def spotify_album_id(value: str | None) -> str | None:
+    """The 22-character album id from an album URL or URI; None for anything else."""
+    if not value or not isinstance(value, str):
+        return None
+    match = _SPOTIFY_ALBUM.match(value.strip())
+    if match is None:
+        return None
+    return match.group(1) or match.group(2)
+
+
+def _looks_like_url(text: str) -> bool:
+    return text.startswith(("http://", "https://", "open.spotify.com/", "spotify:")) or (
+        text[:8].lower().startswith(("http://", "https://", "spotify:"))
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Release dates
+
+DAY, MONTH, YEAR, UNKNOWN = "day", "month", "year", "unknown"
+MONTH_NAMES = (
+    "January February March April May June July August September October November December"
+).split()
+MIN_YEAR, MAX_YEAR = 1900, 2199
+_EPOCH = date(1899, 12, 30).toordinal()  # Sheets' serial day 0
+_MIN_SERIAL = MAX_YEAR + 1  # integers 1900..2199 are years, not 1905/1906 dates
+_MAX_SERIAL = date(MAX_YEAR, 12, 31).toordinal() - _EPOCH
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseDate:
+    """A release date as precise as the sheet knew it; `text` is the cell as written."""
+
+    year: int | None
+    month: int | None
+    day: int | None
+    precision: str  # "day" | "month" | "year" | "unknown"
+    text: str
+
+    @property
+    def sort_key(self) -> str:
+        """"2025-03-14", "2025-03-00", "2025-00-00"; unknown dates sort first ("0000-00-00")."""
+        return f"{self.year or 0:04d}-{self.month or 0:02d}-{self.day or 0:02d}"
+
+    @property
+    def display(self) -> str:
+        """What a person reads: "2025-03-14", "March 2025", "2025", or the text ("TBA" if none)."""
+        if self.precision == DAY:
+            return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+        if self.precision == MONTH:
+            return f"{MONTH_NAMES[self.month - 1]} {self.year}"
+        if self.precision == YEAR:
+            return str(self.year)
+        return self.text or "TBA"
+
+
+_MONTH_WORD = (
+    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_MONTH_NUMBER = {name[:3].lower(): number for number, name in enumerate(MONTH_NAMES, start=1)}
+_WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
+_ORDINAL = r"(?:st|nd|rd|th)?"
+_SEP = r"[\s,./-]+"
+
+_ISO = re.compile(r"(\d{4})[-/.](\d{1,2})(?:[-/.](\d{1,2})(?:[t\s].*)?)?$")
+_NUMERIC_DMY = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})$")
+_NUMERIC_MY = re.compile(r"(\d{1,2})[-/.](\d{4})$")
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})$")
+_SERIAL_TEXT = re.compile(r"\d{5}(?:\.\d*)?$")  # a serial that lost its type (CSV)
+_YEAR_ONLY = re.compile(r"(\d{4})$")
+_NAME_MDY = re.compile(_WEEKDAY + _MONTH_WORD + r"\s*(\d{1,2})" + _ORDINAL + _SEP + r"(\d{4})$")
+_NAME_DMY = re.compile(
+    _WEEKDAY + r"(\d{1,2})" + _ORDINAL + r"(?:\s+of)?[\s./-]*" + _MONTH_WORD + _SEP + r"(\d{4})$"
+)
+_NAME_MY = re.compile(_MONTH_WORD + _SEP + r"(\d{4})$")
+_NAME_YM = re.compile(r"(\d{4})" + _SEP + _MONTH_WORD + r"$")
+_ANY_YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d|21\d\d)(?!\d)")
+
+
+def _release(year: int, month: int | None, day: int | None, text: str) -> ReleaseDate | None:
+    """A checked ReleaseDate, or None when the parts name no real date in the accepted range."""
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return None
+    if month is None:
+        return ReleaseDate(year, None, None, YEAR, text)
+    if not 1 <= month <= 12:
+        return None
+    if day is None:
+        return ReleaseDate(year, month, None, MONTH, text)
+    try:
+        date(year, month, day)
+    except ValueError:
+        return None
+    return ReleaseDate(year, month, day, DAY, text)
+
+
+def _from_serial(number: float, text: str) -> ReleaseDate:
+    """A number cell: a whole number 1900-2199 is a year, a larger one a Sheets serial day."""
+    if not math.isfinite(number):
+        return ReleaseDate(None, None, None, UNKNOWN, text)
+    if MIN_YEAR <= number <= MAX_YEAR and number == int(number):
+        return ReleaseDate(int(number), None, None, YEAR, text)
+    if _MIN_SERIAL <= number <= _MAX_SERIAL:
+        d = date.fromordinal(_EPOCH + int(number))  # the fraction is a time of day
+        return ReleaseDate(d.year, d.month, d.day, DAY, text)
+    return ReleaseDate(None, None, None, UNKNOWN, text)
+
+
+def _full_year(digits: str) -> int:
+    """Two-digit years pivot at 70: "25" is 2025, "98" is 1998."""
+    year = int(digits)
+    if len(digits) == 2:
+        year += 2000 if year < 70 else 1900
+    return year
+
+
+def _from_day_month(a: int, b: int, year: int, text: str) -> ReleaseDate | None:
+    """Numeric a/b/year: day-first when a > 12, month-first when b > 12; if both could be a
+    month (and differ) the order is a guess we refuse to make, so only the year is kept."""
+    if a > 12 and b <= 12:
+        return _release(year, b, a, text)
+    if b > 12 and a <= 12:
+        return _release(year, a, b, text)
+    if a == b:
+        return _release(year, a, b, text)
+    return _release(year, None, None, text)
+
+
+def _from_text(text: str) -> ReleaseDate:
+    lowered = text.casefold()
+    found = _parse_date_text(lowered, text)
+    if found is not None:
+        return found
+    years = set(_ANY_YEAR.findall(lowered))  # "Q2 2025", "Summer 2025", "late 2025?"
+    if len(years) == 1:
+        found = _release(int(years.pop()), None, None, text)
+        if found is not None:
+            return found
+    return ReleaseDate(None, None, None, UNKNOWN, text)
+
+
+def _parse_date_text(s: str, text: str) -> ReleaseDate | None:
+    """The recognised shapes, most common first; None when no shape fits."""
+    if m := _ISO.match(s):
+        return _release(int(m[1]), int(m[2]), int(m[3]) if m[3] else None, text)
+    if m := _YEAR_ONLY.match(s):
+        return _release(int(m[1]), None, None, text)
+    if m := _NAME_MY.match(s):
+        return _release(int(m[2]), _MONTH_NUMBER[m[1][:3]], None, text)
+    if m := _NAME_MDY.match(s):
+        return _release(int(m[3]), _MONTH_NUMBER[m[1][:3]], int(m[2]), text)
+    if m := _NAME_DMY.match(s):
+        return _release(int(m[3]), _MONTH_NUMBER[m[2][:3]], int(m[1]), text)
+    if m := _NAME_YM.match(s):
+        return _release(int(m[1]), _MONTH_NUMBER[m[2][:3]], None, text)
+    if m := _NUMERIC_DMY.match(s):
+        return _from_day_month(int(m[1]), int(m[2]), _full_year(m[3]), text)
+    if m := _NUMERIC_MY.match(s):
+        return _release(int(m[2]), int(m[1]), None, text)
+    if m := _COMPACT.match(s):
+        return _release(int(m[1]), int(m[2]), int(m[3]), text)
+    if _SERIAL_TEXT.match(s):
+        return _from_serial(float(s), text)
+    return None
+
+
+def _parse_release(value: Any) -> ReleaseDate:
+    if value.__class__ is str:
+        text = _cell_text(value)[:RELEASE_TEXT_LENGTH]
+        return _from_text(text) if text else ReleaseDate(None, None, None, UNKNOWN, "")
+    text = _cell_text(value)[:RELEASE_TEXT_LENGTH]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _from_serial(value, text)
+    return _from_text(text) if text else ReleaseDate(None, None, None, UNKNOWN, "")
+
+
+_parse_release_cached = lru_cache(maxsize=8192, typed=True)(_parse_release)
+
+
+def parse_release_date(value: Any) -> ReleaseDate:
+    """Any release-date cell as a ReleaseDate; never raises.
+
+    Numbers: a whole number 1900-2199 is a year, otherwise a Sheets serial day (1899-12-30
+    epoch) if it lands in 1906-2199. Text: "2025-03-14", "2025-03", "March 14, 2025",
+    "14 March 2025", "14-Mar-2025", "Mar 2025", "03/2025", "2025", "20250314"; numeric d/m/y
+    is day-first when the first part is over 12, month-first when the second is, and year-only
+    when both could be months. Text with one year and nothing else recognisable ("Q2 2025",
+    "Summer 2025") has year precision; anything else ("TBA", "?", "") is unknown, text kept.
+    """
+    try:
+        if value.__class__ is str and len(value) > 64:  # don't let huge cells fill the cache
+            return _parse_release(value)
+        return _parse_release_cached(value)
+    except TypeError:  # unhashable: not something a sheet sends, but never raise
+        return _parse_release(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows
+
+
+@dataclass(frozen=True, slots=True)
+class AlbumRow:
+    """One valid album row, with its keys and the hash of everything stored from it."""
+
+    row_number: int
+    key: str
+    title: str
+    artist: str
+    artist_key: str
+    country: str | None
+    genre: str | None
+    genre_key: str | None
+    vocal_style: str | None
+    vocal_style_key: str | None
+    release: ReleaseDate
+    spotify_id: str | None
+    spotify_url: str | None
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """A row that could not become an album: why, and its cells as text for the user."""
+
+    row_number: int
+    reason: str
+    values: tuple[str, ...]
+
+
+def row_error(raw: RawRow, reason: str) -> RowError:
+    """A RowError carrying the row's cells as text, each cut to 500 characters."""
+    values = tuple(_cell_text(v)[:ERROR_VALUE_LENGTH] for v in raw.values[:ERROR_VALUE_COUNT])
+    return RowError(raw.number, reason, values)
+
+
+_HASH_VERSION = "v1"
+
+
+def content_hash(
+    key: str,
+    title: str,
+    artist: str,
+    country: str | None,
+    genre: str | None,
+    vocal_style: str | None,
+    release: ReleaseDate,
+    spotify_id: str | None,
+    spotify_url: str | None,
+) -> str:
+    """blake2b-128 over every field stored from a row, so an unchanged row can be skipped.
+
+    The sheet row number is left out on purpose: inserting one row near the top of the sheet
+    would otherwise mark every album below it as changed. Fields are NUL-joined (cells never
+    contain NUL after cleaning) and None is "" (optional text fields are never "").
+    """
+    payload = "\x00".join((
+        _HASH_VERSION, key, title, artist, country or "", genre or "", vocal_style or "",
+        release.precision, str(release.year or ""), str(release.month or ""),
+        str(release.day or ""), release.text, spotify_id or "", spotify_url or "",
+    ))
+    return blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
+
+
+_SECTION = re.compile(
+    r"[\W_]*(?:" + _MONTH_WORD + r"(?:[\s,/-]*\d{4})?|\d{4}(?:[\s,/-]*" + _MONTH_WORD + r")?"
+    r"|q[1-4](?:[\s,/-]*\d{4})?|\d{4}[\s/-]*q[1-4]|h[12](?:\s*\d{4})?|tba|tbd|tbc|upcoming"
+    r"|(?:early|mid|late|spring|summer|autumn|fall|winter)(?:[\s,/-]*\d{4})?)[\W_]*$",
+    re.IGNORECASE,
+)
+_REPEATED_HEADER_ARTIST = frozenset(("artist", "artists", "artist(s)", "artist name", "band"))
+_REPEATED_HEADER_ALBUM = frozenset(("album", "albums", "album name", "album title", "title"))
+
+
+def _cell(values: tuple[Any, ...], column: int | None) -> Any:
+    return values[column] if column is not None and column < len(values) else None
+
+
+def _optional_text(values: tuple[Any, ...], column: int | None) -> str | None:
+    if column is None or column >= len(values):
+        return None
+    return _cell_text(values[column]) or None
+
+
+def _spotify(raw: RawRow, columns: ColumnMap, values: tuple[Any, ...]) -> tuple[str | None, str | None]:
+    """(album id, URL to store): the spotify cell's hyperlink, else its text if it is a URL,
+    else a hyperlink on the album cell. Another site's link is kept as a URL without an id."""
+    links = raw.links
+    candidates: list[str] = []
+    if links and columns.spotify is not None and columns.spotify in links:
+        candidates.append(links[columns.spotify])
+    text = _cell_text(_cell(values, columns.spotify)) if columns.spotify is not None else ""
+    if text and _looks_like_url(text):
+        candidates.append(text)
+    if links and columns.album in links:
+        candidates.append(links[columns.album])
+    other = None
+    for url in candidates:
+        album_id = spotify_album_id(url)
+        if album_id:
+            return album_id, "https://open.spotify.com/album/" + album_id
+        if other is None:
+            url = _cell_text(url)
+            if url[:8].lower().startswith(("http://", "https://")) and len(url) <= URL_LENGTH:
+                other = url
+    return None, other
+
+
+def _incomplete(raw: RawRow, columns: ColumnMap, artist: str, title: str) -> RowError | None:
+    """A row without artist or album: None for blank and section rows, else the RowError."""
+    filled = [(i, text) for i, v in enumerate(raw.values) if (text := _cell_text(v))]
+    if not filled:
+        return None
+    if len(filled) == 1:
+        column, text = filled[0]
+        if column not in (columns.artist, columns.album) or _SECTION.match(text):
+            return None  # "JANUARY", "— Q1 2025 —", a lone note
+    if not artist and not title:
+        return row_error(raw, "Missing artist and album name")
+    return row_error(raw, "Missing artist name" if not artist else "Missing album name")
+
+
+def _too_long(artist: str, title: str, artist_key: str, title_key: str) -> str | None:
+    if len(artist) > NAME_LENGTH or len(artist_key) > NAME_LENGTH:
+        return f"Artist name is longer than {NAME_LENGTH} characters ({len(artist)}); shorten it in the sheet"
+    if len(title) > NAME_LENGTH or len(title_key) > NAME_LENGTH:
+        return f"Album name is longer than {NAME_LENGTH} characters ({len(title)}); shorten it in the sheet"
+    return None
+
+
+def _facet_problem(label: str, text: str | None, key: str | None, limit: int) -> str | None:
+    if text is not None and (len(text) > limit or len(key) > limit):
+        return f"{label} is longer than {limit} characters ({len(text)}); shorten it in the sheet"
+    return None
+
+
+def parse_row(raw: RawRow, columns: ColumnMap) -> AlbumRow | RowError | None:
+    """One sheet row as an AlbumRow, a RowError saying what is wrong, or None to skip quietly
+    (blank rows, section rows such as "JANUARY", a repeated header row). Never raises."""
+    values = raw.values
+    n = len(values)
+    artist = _cell_text(values[columns.artist]) if columns.artist < n else ""
+    title = _cell_text(values[columns.album]) if columns.album < n else ""
+    if not artist or not title:
+        return _incomplete(raw, columns, artist, title)
+
+    artist_key = normalize_name(artist)
+    title_key = normalize_name(title)
+    if (problem := _too_long(artist, title, artist_key, title_key)) is not None:
+        return row_error(raw, problem)
+    if artist_key in _REPEATED_HEADER_ARTIST and title_key in _REPEATED_HEADER_ALBUM:
+        return None  # the header again, e.g. above each month's block
+
+    genre = _optional_text(values, columns.genre)
+    genre_key = normalize_name(genre) if genre else None
+    vocal_style = _optional_text(values, columns.vocal_style)
+    vocal_style_key = normalize_name(vocal_style) if vocal_style else None
+    country = _optional_text(values, columns.country)
+    problem = (
+        _facet_problem("Genre", genre, genre_key, NAME_LENGTH)
+        or _facet_problem("Vocal style", vocal_style, vocal_style_key, NAME_LENGTH)
+        or _facet_problem("Country", country, country, COUNTRY_LENGTH)
+    )
+    if problem is not None:
+        return row_error(raw, problem)
+
+    release = parse_release_date(_cell(values, columns.release_date))
+    spotify_id, spotify_url = _spotify(raw, columns, values)
+    key = "spotify:" + spotify_id if spotify_id else "name:" + artist_key + "\x1f" + title_key
+    return AlbumRow(
+        raw.number, key, title, artist, artist_key, country, genre, genre_key, vocal_style,
+        vocal_style_key, release, spotify_id, spotify_url,
+        content_hash(key, title, artist, country, genre, vocal_style, release, spotify_id, spotify_url),
+    )
+
+
+def _stored_values(row: AlbumRow) -> tuple[str, ...]:
+    """An AlbumRow's fields in sheet-column order, for a RowError about it."""
+    return tuple(
+        (v or "")[:ERROR_VALUE_LENGTH]
+        for v in (row.release.text, row.artist, row.title, row.genre, row.vocal_style,
+                  row.country, row.spotify_url)
+    )
+
+
+def dedupe_last_wins(rows: Iterable[AlbumRow]) -> tuple[list[AlbumRow], list[RowError]]:
+    """Keep the last row of each key (the most recent edit is usually lower in the sheet);
+    every earlier row with that key becomes a RowError naming the row that was used."""
+    rows = list(rows)
+    last = {row.key: index for index, row in enumerate(rows)}
+    if len(last) == len(rows):
+        return rows, []
+    kept: list[AlbumRow] = []
+    errors: list[RowError] = []
+    for index, row in enumerate(rows):
+        winner = last[row.key]
+        if winner == index:
+            kept.append(row)
+        else:
+            reason = f"Duplicate of row {rows[winner].row_number}: the later row was used"
+            errors.append(RowError(row.row_number, reason, _stored_values(row)))
+    return kept, errors

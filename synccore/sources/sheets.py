@@ -1,0 +1,422 @@
+"""A Google Sheet read through gspread over the Sheets API v4.
+
+Cells and their hyperlinks come from `spreadsheets.get` with grid data and a `fields` mask, in
+chunks of rows sized to stay near Google's recommended 2 MB per response (measured from the
+previous chunk). Every request has a timeout, waits its turn in the read quota, and is retried
+with backoff and jitter on 429, 5xx, timeouts and broken responses, bounded in count and total
+time; the waits are reported to the user. gspread's own `BackOffHTTPClient` is not used: it has
+no timeout, no jitter and never gives up on a persistent 429.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import quote
+
+import gspread
+import requests
+from google.auth.exceptions import RefreshError, TransportError
+from google.auth.transport.requests import AuthorizedSession
+from gspread.exceptions import APIError
+
+from ..config import DEFAULT_SHEETS_API_URL, Settings
+from ..errors import (
+    CredentialsRejected,
+    MalformedResponse,
+    NetworkUnreachable,
+    QuotaExceeded,
+    SheetNotFound,
+    SheetNotShared,
+    SourceError,
+    TransientSourceError,
+    WorksheetNotFound,
+)
+from .base import FetchListener, RawRow
+from .credentials import GoogleIdentity, google_identity
+from .pacing import backoff_delay, shared_quota
+
+TARGET_RESPONSE_BYTES = 2_000_000  # Google's recommended maximum response size
+FIRST_CHUNK_ROWS = 2_000
+MIN_CHUNK_ROWS, MAX_CHUNK_ROWS = 100, 20_000
+CELL_FIELDS = "effectiveValue,hyperlink,textFormatRuns(format(link(uri)))"
+GRID_FIELDS = f"sheets(data(startRow,rowData(values({CELL_FIELDS}))))"
+METADATA_FIELDS = (
+    "properties(title),sheets(properties(sheetId,title,index,sheetType,"
+    "gridProperties(rowCount,columnCount)))"
+)
+RETRYABLE_STATUS = {408, 429, 500, 502, 503, 504}
+
+
+# -- pure: what the API returns, as rows ------------------------------------------------------
+
+
+def _cell_value(cell: dict[str, Any]) -> Any:
+    value = cell.get("effectiveValue")
+    if not value:
+        return None
+    for kind in ("stringValue", "numberValue", "boolValue"):
+        if kind in value:
+            return value[kind]
+    if "errorValue" in value:  # a formula error such as #N/A shows as its text
+        return "#" + str(value["errorValue"].get("type", "ERROR")).replace("_", "/")
+    return None
+
+
+def _cell_link(cell: dict[str, Any]) -> str | None:
+    if cell.get("hyperlink"):
+        return cell["hyperlink"]
+    for run in cell.get("textFormatRuns") or ():  # a link inserted with Ctrl+K lives here
+        uri = ((run.get("format") or {}).get("link") or {}).get("uri")
+        if uri:
+            return uri
+    return None
+
+
+def grid_rows(block: dict[str, Any], first_row: int) -> list[RawRow]:
+    """A GridData block as RawRows; `first_row` is the 0-based row the request started at
+    (Google omits `startRow` when it is 0). Trailing empty cells and rows are already gone."""
+    start = block.get("startRow", first_row)
+    rows = []
+    for offset, row in enumerate(block.get("rowData") or ()):
+        values: list[Any] = []
+        links: dict[int, str] | None = None
+        for column, cell in enumerate(row.get("values") or ()):
+            values.append(_cell_value(cell))
+            link = _cell_link(cell)
+            if link:
+                links = links or {}
+                links[column] = link
+        while values and values[-1] is None:
+            values.pop()
+        rows.append(RawRow(start + offset + 1, tuple(values), links))
+    return rows
+
+
+def column_letters(count: int) -> str:
+    """The letters of the `count`-th column: 1 -> A, 26 -> Z, 27 -> AA."""
+    letters = ""
+    while count:
+        count, rest = divmod(count - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def a1_rows(title: str, first: int, last: int, columns: int) -> str:
+    """`'Title'!A{first}:{col}{last}` with 1-based rows; titles quoted as Google expects."""
+    quoted = "'" + title.replace("'", "''") + "'"
+    return f"{quoted}!A{first}:{column_letters(max(1, columns))}{last}"
+
+
+def next_chunk_rows(response_bytes: int, rows: int, current: int) -> int:
+    """Rows for the next request so its response lands near the 2 MB target."""
+    if rows <= 0 or response_bytes <= 0:
+        return current
+    per_row = response_bytes / rows
+    return max(MIN_CHUNK_ROWS, min(MAX_CHUNK_ROWS, int(TARGET_RESPONSE_BYTES * 0.8 / per_row)))
+
+
+def pick_worksheet(sheets: list[dict[str, Any]], wanted: str | None) -> dict[str, Any]:
+    """The worksheet's properties by gid or title (exact, then case-insensitive), or the first."""
+    grids = [s["properties"] for s in sheets if s.get("properties", {}).get("sheetType", "GRID")
+             == "GRID"]
+    if not grids:
+        raise WorksheetNotFound("The spreadsheet has no worksheet with cells (only charts).")
+    if wanted is None:
+        return min(grids, key=lambda p: p.get("index", 0))
+    text = wanted.strip()
+    for match in (
+        lambda p: text.isdigit() and str(p.get("sheetId", 0)) == text,
+        lambda p: p.get("title") == text,
+        lambda p: str(p.get("title", "")).casefold() == text.casefold(),
+    ):
+        found = [p for p in grids if match(p)]
+        if found:
+            return found[0]
+    names = ", ".join(f'"{p.get("title")}" (gid {p.get("sheetId", 0)})' for p in grids)
+    raise WorksheetNotFound(
+        f'The spreadsheet has no worksheet "{text}". Its worksheets are: {names}. Set '
+        "SYNCCORE_WORKSHEET to one of these names or gids, or leave it empty for the first."
+    )
+
+
+# -- I/O: the session, the retries, the reading -----------------------------------------------
+
+
+class _RoutedSession(AuthorizedSession):
+    """An authorized session that sends gspread's Google URLs to the configured endpoint (a
+    Sheets-API-compatible stand-in, or Google itself) with a timeout on every request."""
+
+    def __init__(self, identity: GoogleIdentity, api_url: str, timeout: float):
+        super().__init__(identity.credentials, refresh_timeout=timeout)
+        self.api_url, self.default_timeout = api_url, timeout
+
+    def request(self, method, url, *args, **kwargs):
+        if self.api_url != DEFAULT_SHEETS_API_URL and url.startswith(DEFAULT_SHEETS_API_URL):
+            url = self.api_url + url[len(DEFAULT_SHEETS_API_URL):]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.default_timeout
+        return super().request(method, url, *args, **kwargs)
+
+
+class GoogleSheetSource:
+    """Reads one worksheet in row chunks; see the module docstring for the rules it keeps."""
+
+    fetch_message = "Fetching albums from Google Sheets"
+
+    def __init__(self, settings: Settings, *, chunk_rows: int | None = None,
+                 backoff_base: float = 1.0, sleep: Callable[[float], None] = time.sleep):
+        self.settings = settings
+        self.key = settings.spreadsheet_key
+        self.description = f"Google Sheet {self.key}"
+        self.fixed_chunk_rows = chunk_rows
+        self.backoff_base = backoff_base
+        self.sleep = sleep
+        self.requests_made = 0
+        self._identity: GoogleIdentity | None = None
+        self._http = None
+
+    # the client
+
+    def _client(self):
+        if self._http is None:
+            self._identity = google_identity(self.settings)
+            session = _RoutedSession(
+                self._identity, self.settings.sheets_api_url, self.settings.request_timeout
+            )
+            self._http = gspread.Client(auth=None, session=session).http_client
+            self._http.set_timeout(self.settings.request_timeout)
+            who = self._identity.email or self._identity.kind
+            self._quota = shared_quota(
+                self.settings.sheets_api_url, who, self.settings.read_quota_per_minute
+            )
+        return self._http
+
+    def _get(self, params: dict[str, Any], listener: FetchListener) -> tuple[dict, int]:
+        """One `spreadsheets.get`, paced and retried; returns the JSON and its size in bytes."""
+        http = self._client()
+        url = f"{DEFAULT_SHEETS_API_URL}/v4/spreadsheets/{quote(self.key, safe='')}"
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            self._wait_for_quota(listener)
+            try:
+                self.requests_made += 1
+                response = http.request("get", url, params={**params, "prettyPrint": "false"})
+                return _json(response), len(response.content)
+            except Exception as exc:  # noqa: BLE001 - classified just below
+                error = self._classify(exc)
+            if not isinstance(error, TransientSourceError):
+                raise error
+            delay = backoff_delay(attempt, error.retry_after, base=self.backoff_base)
+            spent = time.monotonic() - started
+            if attempt > self.settings.max_retries or spent + delay > self.settings.max_retry_seconds:
+                raise _exhausted(error, attempt, spent, self.settings.sheets_api_url)
+            self._wait(delay, listener, lambda s: (
+                f"{error}, retrying in {s} s "
+                f"(attempt {attempt + 1} of {self.settings.max_retries + 1})..."
+            ))
+
+    def _wait_for_quota(self, listener: FetchListener) -> None:
+        while (delay := self._quota.reserve()) > 0:
+            per_minute = self.settings.read_quota_per_minute
+            self._wait(min(delay, 1.0), listener, lambda s: (
+                f"Pacing requests to stay within Google's read quota ({per_minute} per minute): "
+                f"next read in {max(1, math.ceil(delay))} s..."
+            ))
+
+    def _wait(self, seconds: float, listener: FetchListener, message: Callable[[int], str]) -> None:
+        """Sleep in steps of at most a second, counting down in the status (and letting a
+        cancel or shutdown interrupt the wait through the listener)."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            listener.waiting(message(max(1, math.ceil(left))))
+            self.sleep(min(1.0, left))
+
+    def _classify(self, exc: Exception) -> SourceError:
+        if isinstance(exc, SourceError):
+            return exc
+        if isinstance(exc, APIError):
+            return self._api_error(exc.response)
+        if isinstance(exc, RefreshError):
+            if getattr(exc, "retryable", False):
+                return TransientSourceError("Google's sign-in service is not answering")
+            return self._rejected()
+        if isinstance(exc, requests.Timeout):
+            return TransientSourceError(
+                f"Google Sheets did not answer within {self.settings.request_timeout:g} s"
+            )
+        if isinstance(exc, (requests.ConnectionError, TransportError)):
+            return TransientSourceError("Google Sheets could not be reached")
+        if isinstance(exc, requests.RequestException):  # e.g. a response cut short
+            return TransientSourceError("Google Sheets sent an incomplete response")
+        raise exc
+
+    def _api_error(self, response: requests.Response) -> SourceError:
+        status = response.status_code
+        if status in RETRYABLE_STATUS:
+            if status == 429:
+                return TransientSourceError(
+                    "Rate limited by Google Sheets", retry_after=_retry_after(response)
+                )
+            return TransientSourceError(f"Google Sheets answered HTTP {status}",
+                                        retry_after=_retry_after(response))
+        if status == 401:
+            return self._rejected()
+        if status == 403:
+            return self._not_shared()
+        if status == 404:
+            return SheetNotFound(
+                f"No spreadsheet exists with the key {self.key} (or it was deleted). Check "
+                "SYNCCORE_SHEET: copy the URL from the browser's address bar while the sheet is "
+                "open."
+            )
+        detail = _google_message(response)
+        return SourceError(
+            f"Google Sheets refused the request (HTTP {status}{': ' + detail if detail else ''}). "
+            "Check SYNCCORE_SHEET and SYNCCORE_WORKSHEET."
+        )
+
+    def _rejected(self) -> CredentialsRejected:
+        identity = self._identity
+        if identity and identity.kind == "API key":
+            return CredentialsRejected(
+                "Google rejected the API key in SYNCCORE_GOOGLE_API_KEY. Check that it was "
+                "copied whole, that the Google Sheets API is enabled for its project, and that "
+                "its restrictions allow the Sheets API."
+            )
+        who = f"the service account {identity.email}" if identity and identity.email else (
+            "the configured Google credentials")
+        return CredentialsRejected(
+            f"Google rejected the credentials of {who}. The key may have been deleted or "
+            "disabled, or the server's clock may be wrong. Create a new JSON key for the "
+            "service account and configure it (GOOGLE_APPLICATION_CREDENTIALS or "
+            "[gcp_service_account])."
+        )
+
+    def _not_shared(self) -> SheetNotShared:
+        identity = self._identity
+        if identity and identity.email:
+            return SheetNotShared(
+                f"The {identity.kind} {identity.email} may not read this sheet. Open the sheet "
+                f"in Google Sheets, click Share and add {identity.email} as a Viewer, then run "
+                "the sync again.",
+                email=identity.email,
+            )
+        if identity and identity.kind == "API key":
+            return SheetNotShared(
+                "The sheet is not shared publicly, so an API key cannot read it. Share it as "
+                "'Anyone with the link can view', or configure a service account "
+                "(GOOGLE_APPLICATION_CREDENTIALS) and share the sheet with its email."
+            )
+        return SheetNotShared(
+            "The configured Google account may not read this sheet. Share the sheet with it "
+            "(Viewer is enough), or configure a service account and share the sheet with its "
+            "email."
+        )
+
+    # reading
+
+    def worksheet(self, listener: FetchListener) -> dict[str, Any]:
+        """The chosen worksheet's properties (title, sheetId, gridProperties)."""
+        meta, _ = self._get({"fields": METADATA_FIELDS}, listener)
+        wanted = self.settings.worksheet or self.settings.worksheet_from_url
+        try:
+            return pick_worksheet(meta.get("sheets") or [], wanted)
+        except (KeyError, TypeError, AttributeError):
+            raise MalformedResponse(
+                "Google Sheets described the spreadsheet in an unexpected shape. Try again; if "
+                "it persists, check SYNCCORE_SHEETS_API_URL."
+            ) from None
+
+    def read(self, listener: FetchListener) -> Iterator[list[RawRow]]:
+        props = self.worksheet(listener)
+        title = props["title"]
+        grid = props.get("gridProperties") or {}
+        row_count = int(grid.get("rowCount") or 0)
+        columns = int(grid.get("columnCount") or 1)
+        chunk = self.fixed_chunk_rows or FIRST_CHUNK_ROWS
+        first = 0  # 0-based row the next request starts at
+        while first < row_count:
+            last = min(row_count, first + chunk)
+            data, size = self._get(
+                {"ranges": a1_rows(title, first + 1, last, columns), "includeGridData": "true",
+                 "fields": GRID_FIELDS},
+                listener,
+            )
+            rows = _rows_of(data, first)
+            if rows:
+                yield rows
+            if self.fixed_chunk_rows is None:
+                chunk = next_chunk_rows(size, last - first, chunk)
+            first = last
+            listener.fetched(first, row_count)
+
+
+def _rows_of(data: dict[str, Any], first: int) -> list[RawRow]:
+    try:
+        rows: list[RawRow] = []
+        for sheet in data.get("sheets") or ():
+            for block in sheet.get("data") or ():
+                rows.extend(grid_rows(block, first))
+        return rows
+    except (AttributeError, TypeError, KeyError):
+        raise MalformedResponse(
+            "Google Sheets returned cell data in an unexpected shape, so the sheet was not "
+            "read and the catalog was not changed. Try again; if it persists, check "
+            "SYNCCORE_SHEETS_API_URL."
+        ) from None
+
+
+def _json(response: requests.Response) -> dict:
+    try:
+        data = response.json()
+    except ValueError:
+        raise TransientSourceError("Google Sheets sent a response that is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise TransientSourceError("Google Sheets sent a response that is not valid JSON")
+    return data
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "")))
+    except ValueError:
+        return None
+
+
+def _google_message(response: requests.Response) -> str:
+    try:
+        return str(response.json()["error"]["message"])[:200]
+    except Exception:  # noqa: BLE001 - the body is only a hint
+        return ""
+
+
+def _exhausted(error: TransientSourceError, attempts: int, spent: float, api_url: str
+               ) -> SourceError:
+    tried = f"after {attempts} attempts over {spent:.0f} s"
+    reason = str(error)
+    if reason.startswith("Rate limited"):
+        return QuotaExceeded(
+            f"Google Sheets kept answering 'rate limit exceeded' (HTTP 429) {tried}. Its read "
+            "quota is 60 requests per minute per user, shared by everything that uses these "
+            "credentials. Wait a minute and run the sync again, or ask for a higher quota in "
+            "the Google Cloud console. The catalog was not changed."
+        )
+    if "not valid JSON" in reason or "incomplete" in reason:
+        return MalformedResponse(
+            f"{reason} {tried}. A proxy or firewall between this server and Google may be "
+            "interfering. The catalog was not changed; run the sync again later."
+        )
+    if reason.startswith("Google Sheets answered HTTP"):
+        return NetworkUnreachable(
+            f"{reason} {tried}: Google Sheets is having trouble. The catalog was not changed; "
+            "run the sync again in a few minutes."
+        )
+    return NetworkUnreachable(
+        f"{reason} {tried} ({api_url}). Check this server's network connection and proxy "
+        "settings, then run the sync again. The catalog was not changed."
+    )
