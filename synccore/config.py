@@ -47,6 +47,7 @@ class Settings:
     request_timeout: float = 60.0  # seconds for any one HTTP request
     max_retries: int = 6
     max_retry_seconds: float = 120.0
+    retry_base_seconds: float = 1.0  # first backoff step; doubles per retry, with jitter
     allowed_users: tuple[str, ...] = ()  # who may sync when the dashboard has a login
 
     @property
@@ -159,6 +160,7 @@ def load_settings(
         request_timeout=number("SYNCCORE_REQUEST_TIMEOUT", 60.0),
         max_retries=number("SYNCCORE_MAX_RETRIES", 6, int),
         max_retry_seconds=number("SYNCCORE_MAX_RETRY_SECONDS", 120.0),
+        retry_base_seconds=number("SYNCCORE_RETRY_BASE_SECONDS", 1.0),
         allowed_users=tuple(u for u in users if u),
     )
 

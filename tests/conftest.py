@@ -16,6 +16,12 @@ import pytest
 import sqlalchemy as sa
 
 from synccore.db import normalize_url
+from synccore.testing.fake_sheets import FakeSheetsServer
+
+# google-auth's Application Default Credentials probe the GCE metadata server (a link-local
+# address) when nothing else is configured; tests must only talk to 127.0.0.1.
+os.environ["NO_GCE_CHECK"] = "true"
+os.environ.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
 
 POSTGRES_URL = os.environ.get(
     "SYNCCORE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -92,3 +98,10 @@ def album(n: int, **overrides) -> list:
     row.update(overrides)
     return [row["date"], row["artist"], row["album"], row["genre"], row["vocals"],
             row["country"], row["spotify"]]
+
+
+@pytest.fixture
+def fake_sheets():
+    """A fake Sheets API v4 on 127.0.0.1 for one test."""
+    with FakeSheetsServer() as server:
+        yield server

@@ -17,11 +17,14 @@ BACKOFF_CAP_SECONDS = 32.0
 
 
 class ReadQuota:
-    """At most `per_minute` reads in any `window` seconds; `reserve()` says how long to wait."""
+    """At most `per_minute` reads in any `window` seconds; `reserve()` says how long to wait.
+
+    The window is kept 5% longer than Google's, since Google counts a request when it arrives,
+    a little after we send it."""
 
     def __init__(self, per_minute: int, window: float = 60.0,
                  clock: Callable[[], float] = time.monotonic):
-        self.per_minute, self.window, self.clock = max(1, per_minute), window, clock
+        self.per_minute, self.window, self.clock = max(1, per_minute), window * 1.05, clock
         self._reads: deque[float] = deque()
         self._lock = threading.Lock()
 

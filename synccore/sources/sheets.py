@@ -36,7 +36,7 @@ from ..errors import (
 )
 from .base import FetchListener, RawRow
 from .credentials import GoogleIdentity, google_identity
-from .pacing import backoff_delay, shared_quota
+from .pacing import ReadQuota, backoff_delay, shared_quota
 
 TARGET_RESPONSE_BYTES = 2_000_000  # Google's recommended maximum response size
 FIRST_CHUNK_ROWS = 2_000
@@ -167,12 +167,12 @@ class GoogleSheetSource:
     fetch_message = "Fetching albums from Google Sheets"
 
     def __init__(self, settings: Settings, *, chunk_rows: int | None = None,
-                 backoff_base: float = 1.0, sleep: Callable[[float], None] = time.sleep):
+                 quota: ReadQuota | None = None, sleep: Callable[[float], None] = time.sleep):
         self.settings = settings
         self.key = settings.spreadsheet_key
         self.description = f"Google Sheet {self.key}"
         self.fixed_chunk_rows = chunk_rows
-        self.backoff_base = backoff_base
+        self._quota = quota
         self.sleep = sleep
         self.requests_made = 0
         self._identity: GoogleIdentity | None = None
@@ -188,10 +188,11 @@ class GoogleSheetSource:
             )
             self._http = gspread.Client(auth=None, session=session).http_client
             self._http.set_timeout(self.settings.request_timeout)
-            who = self._identity.email or self._identity.kind
-            self._quota = shared_quota(
-                self.settings.sheets_api_url, who, self.settings.read_quota_per_minute
-            )
+            if self._quota is None:
+                who = self._identity.email or self._identity.kind
+                self._quota = shared_quota(
+                    self.settings.sheets_api_url, who, self.settings.read_quota_per_minute
+                )
         return self._http
 
     def _get(self, params: dict[str, Any], listener: FetchListener) -> tuple[dict, int]:
@@ -211,7 +212,7 @@ class GoogleSheetSource:
                 error = self._classify(exc)
             if not isinstance(error, TransientSourceError):
                 raise error
-            delay = backoff_delay(attempt, error.retry_after, base=self.backoff_base)
+            delay = backoff_delay(attempt, error.retry_after, base=self.settings.retry_base_seconds)
             spent = time.monotonic() - started
             if attempt > self.settings.max_retries or spent + delay > self.settings.max_retry_seconds:
                 raise _exhausted(error, attempt, spent, self.settings.sheets_api_url)
@@ -222,7 +223,7 @@ class GoogleSheetSource:
 
     def _wait_for_quota(self, listener: FetchListener) -> None:
         while (delay := self._quota.reserve()) > 0:
-            per_minute = self.settings.read_quota_per_minute
+            per_minute = self._quota.per_minute
             self._wait(min(delay, 1.0), listener, lambda s: (
                 f"Pacing requests to stay within Google's read quota ({per_minute} per minute): "
                 f"next read in {max(1, math.ceil(delay))} s..."

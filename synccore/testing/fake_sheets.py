@@ -60,6 +60,7 @@ _STATUS_MESSAGES = {
     503: "The service is currently unavailable.",
     504: "The service is currently unavailable.",
 }
+GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
 _NAMED_FAULTS = {"slow", "malformed", "truncated", "reset"}
 _SCOPE_READONLY = "https://www.googleapis.com/auth/spreadsheets.readonly"
 
@@ -777,7 +778,9 @@ def verify_assertion(assertion: str, public_keys: dict[str, str], token_url: str
         raise _GrantRefused("Invalid grant: account not found")
     try:
         claims = jwt.decode(
-            assertion, pem, algorithms=["RS256"], audience=token_url, leeway=300,
+            # google-auth always names Google's own endpoint as the audience, wherever it posts.
+            assertion, pem, algorithms=["RS256"], audience=[token_url, GOOGLE_TOKEN_URL],
+            leeway=300,
             options={"require": ["iss", "aud", "exp", "iat"]},
         )
     except jwt.InvalidSignatureError:
