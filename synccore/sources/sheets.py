@@ -398,7 +398,7 @@ def _google_message(response: requests.Response) -> str:
 
 def _exhausted(error: TransientSourceError, attempts: int, spent: float, api_url: str
                ) -> SourceError:
-    tried = f"after {attempts} attempts over {spent:.0f} s"
+    tried = f"after {attempts} attempt{'s' if attempts != 1 else ''} over {spent:.0f} s"
     reason = str(error)
     if reason.startswith("Rate limited"):
         return QuotaExceeded(
