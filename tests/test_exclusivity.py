@@ -1,0 +1,151 @@
+"""Exactly one sync per burst of simultaneous triggers, from threads and separate processes.
+
+Each round fires 32 triggers at one instant: 16 threads in this process press Sync the way the
+dashboard does (`start_sync`, the sync runs in a daemon thread) and 4 processes with 4 threads
+each run it the way the command line does (`run_sync`). The sheet is served by the fake Sheets
+API with 1 s latency, so the winning sync lasts seconds and every other trigger of the round
+lands while it runs. Fast: 3 rounds per database; `-m soak`: 20.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from synccore import CatalogSync, SyncAlreadyRunning, SyncStatus
+from synccore.testing.fake_sheets import FakeSheetsServer
+
+from .support_sheets import (
+    active_operations,
+    api_settings,
+    assert_catalog_equals,
+    expected_from_rows,
+    operation_count,
+    serve_sheet,
+    sheet_api,
+    version_rows,
+    wait_for,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+PROCESSES, THREADS_PER_PROCESS, LOCAL_THREADS = 4, 4, 16
+TRIGGERS = PROCESSES * THREADS_PER_PROCESS + LOCAL_THREADS  # 32
+
+
+@pytest.fixture
+def slow_sheet_api():
+    with sheet_api(latency=1.0) as server:
+        yield server
+
+
+class TriggerProcesses:
+    """The separate processes, started once and driven round by round over stdin/stdout."""
+
+    def __init__(self, database_url: str, api_url: str):
+        self.procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "tests.support_trigger", database_url, api_url,
+                 str(THREADS_PER_PROCESS)],
+                cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(PROCESSES)
+        ]
+        for p in self.procs:
+            line = p.stdout.readline()
+            assert line.strip() == "ready", p.stderr.read()
+
+    def fire(self, round_no: int, start: float) -> None:
+        for p in self.procs:
+            p.stdin.write(f"{round_no} {start}\n")
+            p.stdin.flush()
+
+    def results(self) -> list[list]:
+        outcomes: list[list] = []
+        for p in self.procs:
+            line = p.stdout.readline()
+            assert line, p.stderr.read()
+            outcomes.extend(json.loads(line))
+        return outcomes
+
+    def close(self) -> None:
+        for p in self.procs:
+            p.stdin.close()
+        for p in self.procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def local_triggers(sync: CatalogSync, start: float, round_no: int) -> list[threading.Thread]:
+    """16 threads pressing Sync like the dashboard; each appends its outcome to `.outcomes`."""
+    outcomes: list[list] = []
+
+    def press(i: int) -> None:
+        while time.time() < start:
+            time.sleep(0.0005)
+        try:
+            outcomes.append(["started", sync.start_sync(f"dashboard trigger {round_no}.{i}")])
+        except SyncAlreadyRunning as exc:
+            outcomes.append(["busy", str(exc)])
+        except Exception as exc:  # noqa: BLE001 - recorded, and the round fails on it
+            outcomes.append(["error", f"{type(exc).__name__}: {exc}"])
+
+    threads = [threading.Thread(target=press, args=(i,)) for i in range(LOCAL_THREADS)]
+    for t in threads:
+        t.outcomes = outcomes  # type: ignore[attr-defined]
+        t.start()
+    return threads
+
+
+def run_rounds(database_url: str, server: FakeSheetsServer, rounds: int) -> None:
+    rows = version_rows(40, 0)
+    serve_sheet(server, rows)
+    sync = CatalogSync(api_settings(server.url, database_url))
+    procs = TriggerProcesses(database_url, server.url)
+    try:
+        for round_no in range(rounds):
+            before = operation_count(sync.db)
+            start = time.time() + 0.5
+            procs.fire(round_no, start)
+            threads = local_triggers(sync, start, round_no)
+            for t in threads:
+                t.join()
+            outcomes = threads[0].outcomes + procs.results()
+
+            assert len(outcomes) == TRIGGERS
+            assert not [o for o in outcomes if o[0] == "error"], outcomes
+            winners = [o for o in outcomes if o[0] in ("ran", "started")]
+            busy = [o for o in outcomes if o[0] == "busy"]
+            assert len(winners) == 1, f"round {round_no}: {winners}"
+            assert len(busy) == TRIGGERS - 1
+            assert all(m.startswith("Sync already in progress (started by ") for _, m in busy)
+            wait_for(lambda: not active_operations(sync.db), 60, f"round {round_no} to finish")
+            assert operation_count(sync.db) == before + 1  # the losers started nothing
+            assert sync.current_status().status is SyncStatus.COMPLETED
+            assert sync.current_status().id == winners[0][1]
+        assert_catalog_equals(sync.db, expected_from_rows(rows))
+        assert [h.status for h in sync.history(limit=rounds + 1)] == [SyncStatus.COMPLETED] * rounds
+    finally:
+        procs.close()
+        sync.close()
+
+
+def test_each_round_of_32_simultaneous_triggers_starts_exactly_one_sync(
+        database_url, slow_sheet_api):
+    run_rounds(database_url, slow_sheet_api, rounds=3)
+
+
+@pytest.mark.soak
+@pytest.mark.timeout(1800)
+def test_twenty_rounds_of_32_simultaneous_triggers_start_one_sync_each(
+        database_url, slow_sheet_api):
+    run_rounds(database_url, slow_sheet_api, rounds=20)
