@@ -16,7 +16,8 @@ import logging
 import pickle
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 
 from sqlalchemy import select, update
 
@@ -32,7 +33,7 @@ from .errors import (
 from .models import Album, SyncStage, SyncStatus
 from .operations import Progress
 from .progress import Heartbeat, Reporter
-from .rows import AlbumRow, RowError, find_header, parse_row
+from .rows import AlbumRow, ReleaseDate, RowError, find_header, parse_row
 from .sources import open_source
 from .sources.base import RawRow, SheetSource
 from .status import utcnow
@@ -127,13 +128,30 @@ def _parse_chunk(chunk: list[RawRow], columns, result: FetchResult) -> None:
         winners[hash(parsed.key)] = parsed.row_number  # a later row with the same key wins
         albums.append(parsed)
     if albums:
-        pickle.dump(albums, result.spool, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump([_as_tuple(a) for a in albums], result.spool, protocol=pickle.HIGHEST_PROTOCOL)
         result.chunks += 1
+
+
+# The spool holds plain tuples: pickling slotted dataclasses goes through dataclasses.fields()
+# for every object, which cost more than parsing the rows did.
+_ALBUM_FIELDS = attrgetter(*(f.name for f in fields(AlbumRow)))
+_RELEASE_FIELDS = attrgetter(*(f.name for f in fields(ReleaseDate)))
+_RELEASE_AT = [f.name for f in fields(AlbumRow)].index("release")
+
+
+def _as_tuple(album: AlbumRow) -> tuple:
+    values = _ALBUM_FIELDS(album)
+    return (*values[:_RELEASE_AT], _RELEASE_FIELDS(album.release), *values[_RELEASE_AT + 1 :])
+
+
+def _from_tuple(values: tuple) -> AlbumRow:
+    return AlbumRow(*values[:_RELEASE_AT], ReleaseDate(*values[_RELEASE_AT]),
+                    *values[_RELEASE_AT + 1 :])
 
 
 def read_spool(fetched: FetchResult) -> Iterator[list[AlbumRow]]:
     for _ in range(fetched.chunks):
-        yield pickle.load(fetched.spool)
+        yield [_from_tuple(values) for values in pickle.load(fetched.spool)]
 
 
 def plan_removals(db: Database, winners: dict[int, int]) -> tuple[list[int], int]:
