@@ -11,6 +11,8 @@ import signal
 import sys
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from .catalog import AlbumFilter
 from .config import load_settings
 from .errors import SyncAlreadyRunning, SyncError
@@ -170,14 +172,29 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop_on_signal)
     signal.signal(signal.SIGINT, _stop_on_signal)
     try:
-        sync = CatalogSync(load_settings())
+        settings = load_settings()
+        sync = CatalogSync(settings)
     except SyncError as exc:
         print(f"Configuration problem: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except SQLAlchemyError as exc:
+        print(_database_problem(exc, settings), file=sys.stderr)
+        return EXIT_FAILED
     try:
         return COMMANDS[args.command](sync, args)
+    except SQLAlchemyError as exc:
+        print(_database_problem(exc, settings), file=sys.stderr)
+        return EXIT_FAILED
     finally:
         sync.close()
+
+
+def _database_problem(exc: Exception, settings) -> str:
+    """The failure's kind and the URL with its password hidden; never the driver's text,
+    which can quote the connection string."""
+    return (f"The catalog database did not answer ({type(exc).__name__}). Check "
+            f"SYNCCORE_DATABASE_URL ({settings.describe_database()}) and that the database "
+            "server is running.")
 
 
 if __name__ == "__main__":
