@@ -31,7 +31,7 @@ _BARE_KEY = re.compile(r"^[a-zA-Z0-9_-]{20,}$")
 class Settings:
     """Everything a sync needs to know; immutable so a running sync sees one version."""
 
-    database_url: str = f"sqlite:///{DEFAULT_DATABASE_FILE}"
+    database_url: str = field(default=f"sqlite:///{DEFAULT_DATABASE_FILE}", repr=False)
     sheet: str | None = None  # URL, key, or path to a CSV file; None means the demo sheet
     worksheet: str | None = None  # name or gid; None means the first worksheet
     credentials_file: str | None = None
