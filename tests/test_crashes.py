@@ -1,0 +1,247 @@
+"""A sync killed at any moment loses nothing: SIGKILL during fetch, mid-batch and at finalize,
+and SIGTERM (a normal stop).
+
+Each cycle starts from a catalog fully synced to one version of the sheet, serves the other
+version on the fake Sheets API (1 s latency, so fetching takes seconds) and runs
+`python -m synccore sync` with small batches. The test watches the operation's stage in the
+database and kills the process at a random moment of the aimed stage. Then:
+
+- every album equals either the old or the new version of its sheet row (content hashes), the
+  albums already at the new version are a whole number of batches from the top of the sheet
+  (never a partial batch), and removals happened all together or not at all;
+- the killed operation is marked interrupted once its heartbeat is stale, and blocks nothing;
+- the next sync brings the catalog exactly to the sheet.
+
+Fast: one kill per stage per database; `-m soak`: 20 per database.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from synccore import CatalogSync, SyncStatus
+from synccore.db import Database
+from synccore.models import SyncOperation, SyncResult
+
+from .support_sheets import (
+    Expected,
+    active_operations,
+    api_env,
+    api_settings,
+    assert_catalog_equals,
+    expected_from_rows,
+    serve_sheet,
+    sheet_api,
+    stored_albums,
+    wait_for,
+)
+from .conftest import album
+
+ROOT = Path(__file__).resolve().parents[1]
+ALBUMS = 1_800  # one fetch chunk (FIRST_CHUNK_ROWS = 2,000), so batches start at the top
+MOVED = 200  # albums that leave the sheet (and others that join it) between versions
+BATCH = 5
+HEARTBEAT_TIMEOUT = 2.0
+STAGES = ("fetching", "processing", "finalizing")
+
+
+def sheet_version(v: int) -> list[list]:
+    """Version 0 and 1 differ in every album's genre, and in which MOVED albums are listed."""
+    first = 0 if v % 2 == 0 else MOVED
+    return [album(i, genre=f"Genre {v % 2} {i % 5}") for i in range(first, first + ALBUMS)]
+
+
+@pytest.fixture
+def sheet_server():
+    with sheet_api(latency=1.0) as server:
+        yield server
+
+
+def cli_env(database_url: str, server, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SYNCCORE_", "GOOGLE_"))}
+    env.update(api_env(server))
+    env.update(
+        SYNCCORE_DATABASE_URL=database_url,
+        SYNCCORE_BATCH_SIZE=str(BATCH),
+        SYNCCORE_HEARTBEAT_TIMEOUT=str(HEARTBEAT_TIMEOUT),
+        SYNCCORE_REMOVAL_GUARD="0.9",
+    )
+    env.update(extra)
+    return env
+
+
+def start_cli_sync(env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "synccore", "sync"], cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def running_stage(db: Database, proc: subprocess.Popen) -> tuple[int, str | None] | None:
+    """(operation id, stage) of the active operation run by `proc`, if it has one."""
+    with db.session() as s:
+        op = s.scalars(
+            select(SyncOperation).where(SyncOperation.active_slot.is_not(None),
+                                        SyncOperation.pid == proc.pid)
+        ).first()
+        return (op.id, op.stage) if op else None
+
+
+def aim(db: Database, proc: subprocess.Popen, stage: str) -> int:
+    """Wait until `proc`'s sync reaches `stage` (or a later one); return the operation id."""
+    later = STAGES[STAGES.index(stage):]
+
+    def reached():
+        found = running_stage(db, proc)
+        if proc.poll() is not None:
+            raise AssertionError(f"the sync ended before {stage}: {proc.communicate()}")
+        return found if found and found[1] in later else None
+
+    return wait_for(reached, 120, f"the sync to reach {stage}", every=0.005)[0]
+
+
+def sheet_order(sheet: Expected) -> list[str]:
+    return [k for k, _ in sorted(sheet.albums.items(), key=lambda kv: kv[1][1])]
+
+
+def assert_between_versions(db: Database, old: Expected, new: Expected, op_id: int,
+                            batch: int = BATCH) -> None:
+    """Nothing half-written: each album is at the old or new version, the new ones form whole
+    batches from the top of the sheet, and removals are all-or-nothing."""
+    stored = stored_albums(db)
+    albums = {a.key: a for a in stored}
+    assert len(albums) == len(stored)  # no album twice
+    assert set(albums) <= old.keys | new.keys  # nothing that neither version has
+
+    def is_new(key: str) -> bool:
+        a = albums.get(key)
+        return a is not None and not a.removed and a.content_hash == new.albums[key][0]
+
+    def is_old(key: str) -> bool:
+        a = albums.get(key)
+        if key in old.albums:
+            return a is not None and not a.removed and a.content_hash == old.albums[key][0]
+        return a is None or a.removed
+
+    states = []
+    for key in sheet_order(new):
+        assert is_new(key) or is_old(key), f"album {key!r} is neither the old nor the new row"
+        states.append(is_new(key))
+    done = states.count(True)
+    assert states == [True] * done + [False] * (len(states) - done), "new rows are not a prefix"
+    assert done % batch == 0 or done == len(states), f"{done} albums written: a partial batch"
+    for key in old.keys - new.keys:
+        a = albums[key]
+        assert a.removed or a.content_hash == old.albums[key][0]
+    gone = [albums[k].removed for k in old.keys - new.keys]
+    assert all(gone) or not any(gone), "removals were half done"
+    if any(gone):
+        assert done == len(states)  # removals come after every batch
+    written = [a for a in albums.values() if a.last_sync_id == op_id and not a.removed]
+    assert len(written) <= done
+
+
+def assert_interrupted_and_not_blocking(sync: CatalogSync, op_id: int) -> None:
+    status = wait_for(
+        lambda: (s := sync.current_status()) and not s.is_active and s, 30,
+        "the killed sync to be retired",
+    )
+    assert status.id == op_id
+    assert status.status is SyncStatus.INTERRUPTED
+    assert "heartbeat" in status.error and "run the sync again" in status.error
+    assert not active_operations(sync.db)
+    with sync.db.session() as s:
+        assert s.get(SyncResult, op_id).status == "interrupted"
+
+
+def kill_cycles(database_url: str, server, stages: list[str], seed: int) -> list[str]:
+    rng = random.Random(seed)
+    version = 0
+    rows = sheet_version(version)
+    serve_sheet(server, rows)
+    sync = CatalogSync(api_settings(server.url, database_url, heartbeat_timeout=HEARTBEAT_TIMEOUT,
+                                    removal_guard=0.9))
+    assert sync.run_sync("setup").status is SyncStatus.COMPLETED
+    outcomes = []
+    try:
+        for stage in stages:
+            old = expected_from_rows(rows)
+            version += 1
+            rows = sheet_version(version)
+            new = expected_from_rows(rows)
+            serve_sheet(server, rows)
+            proc = start_cli_sync(cli_env(database_url, server))
+            try:
+                op_id = aim(sync.db, proc, stage)
+                time.sleep(rng.uniform(0, {"fetching": 0.8, "processing": 0.15}.get(stage, 0.01)))
+                proc.send_signal(signal.SIGKILL)
+                proc.communicate(timeout=30)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+            with sync.db.session() as s:
+                killed = s.get(SyncOperation, op_id)
+                was_active, killed_stage = killed.active_slot is not None, killed.stage
+            outcomes.append(f"{stage}->{killed_stage if was_active else 'finished'}")
+            if stage != "finalizing":
+                assert was_active, "the kill came after the sync had finished"
+            assert_between_versions(sync.db, old, new, op_id)
+            if was_active:
+                assert_interrupted_and_not_blocking(sync, op_id)
+            after = sync.run_sync("recovery")
+            assert after.status is SyncStatus.COMPLETED, after.error
+            assert_catalog_equals(sync.db, new)
+    finally:
+        sync.close()
+    return outcomes
+
+
+def test_sigkill_during_fetch_mid_batch_and_at_finalize_loses_nothing(database_url, sheet_server):
+    kill_cycles(database_url, sheet_server, list(STAGES), seed=1)
+
+
+@pytest.mark.soak
+@pytest.mark.timeout(3600)
+def test_twenty_sigkills_at_random_moments_lose_nothing(database_url, sheet_server):
+    rng = random.Random(20)
+    stages = [rng.choice(STAGES) for _ in range(20)]
+    outcomes = kill_cycles(database_url, sheet_server, stages, seed=20)
+    print("kill outcomes:", outcomes)
+
+
+@pytest.mark.parametrize("stage", ["fetching", "processing"])
+def test_sigterm_stops_promptly_and_marks_interrupted_without_heartbeat_wait(
+        database_url, sheet_server, stage):
+    rows = sheet_version(0)
+    serve_sheet(sheet_server, rows)
+    sync = CatalogSync(api_settings(sheet_server.url, database_url, heartbeat_timeout=3600))
+    # a heartbeat timeout of an hour: only the SIGTERM handler can end this operation now
+    proc = start_cli_sync(cli_env(database_url, sheet_server, SYNCCORE_HEARTBEAT_TIMEOUT="3600",
+                                  SYNCCORE_BATCH_SIZE="2"))
+    try:
+        op_id = aim(sync.db, proc, stage)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, err
+    status = sync.operation(op_id)
+    assert status.status is SyncStatus.INTERRUPTED
+    assert status.message == "Sync interrupted: the server is shutting down."
+    assert "Run the sync again" in status.error
+    assert f"Sync #{op_id}: interrupted" in out
+    assert not active_operations(sync.db)
+    assert_between_versions(sync.db, Expected({}), expected_from_rows(rows), op_id, batch=2)
+    assert sync.run_sync("next").status is SyncStatus.COMPLETED
+    assert_catalog_equals(sync.db, expected_from_rows(rows))
+    sync.close()
