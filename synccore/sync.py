@@ -15,11 +15,13 @@ from __future__ import annotations
 import logging
 import pickle
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 
 from . import operations
 from .config import Settings
@@ -309,7 +311,7 @@ def execute_operation(
                 db, settings, op_id, source or open_source(settings), reporter, force=force
             )
         status, message = final_message(counts, len(errors))
-        operations.finish(
+        _finish(
             db,
             op_id,
             status,
@@ -319,7 +321,7 @@ def execute_operation(
         )
     except SyncCancelled:
         who = _cancelled_by(db, op_id)
-        operations.finish(
+        _finish(
             db,
             op_id,
             SyncStatus.CANCELLED,
@@ -328,18 +330,30 @@ def execute_operation(
             progress=reporter.current,
         )
     except SyncInterrupted as exc:
-        operations.finish(
+        _finish(
             db, op_id, SyncStatus.INTERRUPTED, str(exc), progress=reporter.current,
             error="The process running the sync was stopped. Run the sync again.",
         )
     except SyncError as exc:
-        operations.finish(
+        _finish(
             db, op_id, SyncStatus.FAILED, f"Sync failed: {_first_line(str(exc))}",
             error=str(exc), progress=reporter.current,
         )
-    except Exception as exc:  # a bug or a database outage: record it, never leave it active
+    except DBAPIError as exc:  # the database went away or stayed locked: say so
+        log.error("sync %s failed: database unavailable", op_id, exc_info=True)
+        _finish(
+            db, op_id, SyncStatus.FAILED, "Sync failed: the database was unavailable.",
+            error=(
+                f"The database could not be reached or stayed locked ({type(exc).__name__}) "
+                "while the sync was running. Albums written before that are complete; nothing "
+                "is half-written. Check that the database is up and reachable, then run the "
+                "sync again."
+            ),
+            progress=reporter.current,
+        )
+    except Exception as exc:  # a bug: record it, never leave it active
         log.exception("sync %s failed unexpectedly", op_id)
-        operations.finish(
+        _finish(
             db, op_id, SyncStatus.FAILED, "Sync failed: unexpected error",
             error=(
                 f"Unexpected error ({type(exc).__name__}). Albums written before it are "
@@ -348,6 +362,27 @@ def execute_operation(
             ),
             progress=reporter.current,
         )
+
+
+FINISH_ATTEMPTS = 6
+
+
+def _finish(db: Database, op_id: int, *args, **kwargs) -> None:
+    """Record the outcome, retrying while the database is unavailable: the outage that ended
+    the sync may not be over yet. If it never comes back, the operation keeps its stale
+    heartbeat and whoever looks next retires it as interrupted, so it never blocks for good."""
+    delay = 0.5
+    for attempt in range(1, FINISH_ATTEMPTS + 1):
+        try:
+            operations.finish(db, op_id, *args, **kwargs)
+            return
+        except DBAPIError:
+            if attempt == FINISH_ATTEMPTS:
+                log.error("could not record the end of sync %s; it will be retired as "
+                          "interrupted once its heartbeat is stale", op_id, exc_info=True)
+                return
+            time.sleep(delay)
+            delay = min(delay * 2, 8.0)
 
 
 def _first_line(text: str) -> str:

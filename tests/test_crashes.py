@@ -34,6 +34,7 @@ from synccore.models import SyncOperation, SyncResult
 
 from .support_sheets import (
     Expected,
+    assert_between_versions,
     active_operations,
     api_env,
     api_settings,
@@ -109,47 +110,6 @@ def aim(db: Database, proc: subprocess.Popen, stage: str) -> int:
     return wait_for(reached, 120, f"the sync to reach {stage}", every=0.005)[0]
 
 
-def sheet_order(sheet: Expected) -> list[str]:
-    return [k for k, _ in sorted(sheet.albums.items(), key=lambda kv: kv[1][1])]
-
-
-def assert_between_versions(db: Database, old: Expected, new: Expected, op_id: int,
-                            batch: int = BATCH) -> None:
-    """Nothing half-written: each album is at the old or new version, the new ones form whole
-    batches from the top of the sheet, and removals are all-or-nothing."""
-    stored = stored_albums(db)
-    albums = {a.key: a for a in stored}
-    assert len(albums) == len(stored)  # no album twice
-    assert set(albums) <= old.keys | new.keys  # nothing that neither version has
-
-    def is_new(key: str) -> bool:
-        a = albums.get(key)
-        return a is not None and not a.removed and a.content_hash == new.albums[key][0]
-
-    def is_old(key: str) -> bool:
-        a = albums.get(key)
-        if key in old.albums:
-            return a is not None and not a.removed and a.content_hash == old.albums[key][0]
-        return a is None or a.removed
-
-    states = []
-    for key in sheet_order(new):
-        assert is_new(key) or is_old(key), f"album {key!r} is neither the old nor the new row"
-        states.append(is_new(key))
-    done = states.count(True)
-    assert states == [True] * done + [False] * (len(states) - done), "new rows are not a prefix"
-    assert done % batch == 0 or done == len(states), f"{done} albums written: a partial batch"
-    for key in old.keys - new.keys:
-        a = albums[key]
-        assert a.removed or a.content_hash == old.albums[key][0]
-    gone = [albums[k].removed for k in old.keys - new.keys]
-    assert all(gone) or not any(gone), "removals were half done"
-    if any(gone):
-        assert done == len(states)  # removals come after every batch
-    written = [a for a in albums.values() if a.last_sync_id == op_id and not a.removed]
-    assert len(written) <= done
-
-
 def assert_interrupted_and_not_blocking(sync: CatalogSync, op_id: int) -> None:
     status = wait_for(
         lambda: (s := sync.current_status()) and not s.is_active and s, 30,
@@ -194,7 +154,7 @@ def kill_cycles(database_url: str, server, stages: list[str], seed: int) -> list
             outcomes.append(f"{stage}->{killed_stage if was_active else 'finished'}")
             if stage != "finalizing":
                 assert was_active, "the kill came after the sync had finished"
-            assert_between_versions(sync.db, old, new, op_id)
+            assert_between_versions(sync.db, old, new, op_id, BATCH)
             if was_active:
                 assert_interrupted_and_not_blocking(sync, op_id)
             after = sync.run_sync("recovery")

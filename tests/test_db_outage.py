@@ -1,0 +1,173 @@
+"""The database goes away for a moment during a sync: the sync waits it out, or fails with a
+message that says so. Never a partial batch, never an operation left holding the slot.
+
+SQLite: another connection holds the write lock (BEGIN IMMEDIATE) mid-sync, shorter and longer
+than the busy timeout. PostgreSQL: the sync's own sessions are terminated (pg_terminate_backend,
+matched by an application_name unique to the test) between batches and repeatedly mid-batch.
+The shared PostgreSQL server is never restarted.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from synccore import CatalogSync, SyncStage, SyncStatus
+from synccore import db as synccore_db
+from synccore.config import Settings, resolve_sqlite_path
+from synccore.db import normalize_url
+
+from .support_sheets import (
+    Expected,
+    active_operations,
+    assert_between_versions,
+    assert_catalog_equals,
+    expected_from_rows,
+    version_rows,
+    write_csv,
+)
+
+BATCH = 10
+ALBUMS = 600
+
+
+def csv_sync(database_url: str, tmp_path: Path, **overrides) -> tuple[CatalogSync, Expected]:
+    rows = version_rows(ALBUMS, 1)
+    sheet = write_csv(tmp_path / "sheet.csv", rows)
+    settings = Settings(database_url=database_url, sheet=str(sheet), batch_size=BATCH,
+                        progress_interval=0, heartbeat_timeout=3, **overrides)
+    return CatalogSync(settings), expected_from_rows(rows)
+
+
+def at_batch(n: int, action) -> callable:
+    """An on_progress hook that runs `action` once, after the n-th processing batch."""
+    fired = threading.Event()
+
+    def hook(progress) -> None:
+        if (progress.stage is SyncStage.PROCESSING and progress.processed >= n * BATCH
+                and not fired.is_set()):
+            fired.set()
+            action()
+
+    hook.fired = fired  # type: ignore[attr-defined]
+    return hook
+
+
+def hold_sqlite_write_lock(database_url: str, seconds: float) -> threading.Event:
+    """Take the write lock from another connection for `seconds`; the event is set once held."""
+    held = threading.Event()
+
+    def run() -> None:
+        conn = sqlite3.connect(resolve_sqlite_path(database_url), isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        held.set()
+        time.sleep(seconds)
+        conn.execute("COMMIT")
+        conn.close()
+
+    threading.Thread(target=run, daemon=True).start()
+    return held
+
+
+def test_sqlite_locked_by_another_writer_briefly_the_sync_waits_and_completes(
+        sqlite_url, tmp_path):
+    sync, sheet = csv_sync(sqlite_url, tmp_path)
+    hook = at_batch(5, lambda: hold_sqlite_write_lock(sqlite_url, 2.0).wait(10))
+    status = sync.run_sync("tester", on_progress=hook)
+    assert hook.fired.is_set()
+    assert status.status is SyncStatus.COMPLETED, status.error
+    assert_catalog_equals(sync.db, sheet)
+    assert not active_operations(sync.db)
+
+
+def test_sqlite_locked_longer_than_the_busy_timeout_fails_cleanly(
+        sqlite_url, tmp_path, monkeypatch):
+    monkeypatch.setattr(synccore_db, "SQLITE_BUSY_TIMEOUT_MS", 300)
+    sync, sheet = csv_sync(sqlite_url, tmp_path)
+    hook = at_batch(5, lambda: hold_sqlite_write_lock(sqlite_url, 2.5).wait(10))
+    status = sync.run_sync("tester", on_progress=hook)
+    assert hook.fired.is_set()
+    assert status.status is SyncStatus.FAILED
+    assert status.message == "Sync failed: the database was unavailable."
+    assert "database" in status.error and "run the sync again" in status.error.lower()
+    assert "half-written" in status.error
+    assert not active_operations(sync.db)
+    assert_between_versions(sync.db, Expected({}), sheet, status.id, BATCH)
+    assert sync.run_sync("tester").status is SyncStatus.COMPLETED
+    assert_catalog_equals(sync.db, sheet)
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tagged_postgres_url(postgres_url):
+    """The test's PostgreSQL URL with an application_name naming only this test's sessions."""
+    tag = f"synccore_outage_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(normalize_url(postgres_url.split("?")[0]))
+    yield f"{postgres_url}&application_name={tag}", tag, admin
+    admin.dispose()
+
+
+def terminate_sessions(admin: sa.Engine, tag: str) -> int:
+    with admin.begin() as conn:
+        return len(conn.execute(
+            sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = :tag AND pid <> pg_backend_pid()"),
+            {"tag": tag},
+        ).all())
+
+
+@pytest.mark.postgres
+def test_postgres_sessions_killed_between_batches_the_sync_reconnects_and_completes(
+        tagged_postgres_url, tmp_path):
+    url, tag, admin = tagged_postgres_url
+    sync, sheet = csv_sync(url, tmp_path)
+    killed = []
+    hook = at_batch(5, lambda: killed.append(terminate_sessions(admin, tag)))
+    status = sync.run_sync("tester", on_progress=hook)
+    assert killed and killed[0] >= 1  # the sync's pooled sessions really were terminated
+    assert status.status is SyncStatus.COMPLETED, status.error
+    assert_catalog_equals(sync.db, sheet)
+    assert not active_operations(sync.db)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("seed", range(3))
+def test_postgres_sessions_killed_mid_batch_never_leave_a_partial_batch(
+        tagged_postgres_url, tmp_path, seed):
+    url, tag, admin = tagged_postgres_url
+    sync, sheet = csv_sync(url, tmp_path)
+    stop = threading.Event()
+    terminated = []
+
+    def keep_terminating() -> None:
+        time.sleep(0.01 * seed)
+        while not stop.is_set():
+            terminated.append(terminate_sessions(admin, tag))
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=keep_terminating, daemon=True)
+    hook = at_batch(3, killer.start)
+    try:
+        status = sync.run_sync("tester", on_progress=hook)
+    finally:
+        stop.set()
+    killer.join(10)
+    assert sum(terminated) >= 1
+    assert not status.is_active
+    if status.status is SyncStatus.FAILED:
+        assert status.message == "Sync failed: the database was unavailable."
+        assert "half-written" in status.error
+    else:
+        assert status.status is SyncStatus.COMPLETED, status.error
+    assert not active_operations(sync.db)
+    assert_between_versions(sync.db, Expected({}), sheet, status.id, BATCH)
+    assert sync.run_sync("tester").status is SyncStatus.COMPLETED
+    assert_catalog_equals(sync.db, sheet)
