@@ -11,7 +11,8 @@ import getpass
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -167,6 +168,20 @@ def open_dashboard() -> Dashboard:
         show_problem("The catalog database cannot be opened", database_problem(exc))
         st.stop()
     return Dashboard(settings, sync, current_viewer(settings, secrets))
+
+
+@contextmanager
+def problems_shown() -> Iterator[None]:
+    """Run page code that talks to the database; a failure becomes a message and stops the page
+    (no traceback: the exception text can quote the database URL)."""
+    try:
+        yield
+    except SyncError as exc:
+        show_problem("Catalog Sync is not configured correctly", str(exc))
+        st.stop()
+    except SQLAlchemyError as exc:
+        show_problem("The catalog database cannot be reached", database_problem(exc))
+        st.stop()
 
 
 def database_problem(exc: SQLAlchemyError) -> str:

@@ -33,11 +33,12 @@ _SCRIPT = """
     var seconds = Math.min(0, (when.getTime() - Date.now()) / 1000);
     for (var i = 0; i < units.length; i++) {
       if (-seconds >= units[i][1]) {
-        var n = Math.round(seconds / units[i][1]);
+        // Whole units elapsed: "1 hour ago" until two hours have passed.
+        var n = -Math.floor(-seconds / units[i][1]);
         return rtf ? rtf.format(n, units[i][0]) : (-n) + " " + units[i][0] + "(s) ago";
       }
     }
-    return rtf ? rtf.format(0, "second") : "just now";
+    return "just now";
   }
   function render() {
     el.textContent = "Last synced: " + relative();

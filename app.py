@@ -1,0 +1,156 @@
+"""Catalog Sync dashboard: the Sync page, and the navigation to the Catalog and History pages.
+
+Run it with `scripts/dashboard` (`streamlit run app.py`). With no configuration it syncs the
+bundled demo sheet into catalog.db.
+
+The Sync page polls only while a sync is active: `st_autorefresh` is rendered then, and only
+then, so an idle page sends nothing. Each rerun reads the status fresh (one indexed row) and
+runs no catalog query; the engine (`CatalogSync`) is created once per process.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+from streamlit_autorefresh import st_autorefresh
+
+from dashboard.context import (
+    Dashboard,
+    database_problem,
+    open_dashboard,
+    problems_shown,
+    render_account,
+)
+from dashboard.lastsync import render_last_synced
+from dashboard.syncstatus import render_outcome, render_progress
+from dashboard.text import plain
+from dashboard.timefmt import viewer_zone
+from synccore import CatalogSync, OperationStatus, SyncAlreadyRunning, SyncError
+
+REFRESH_MS = 2_000  # how often the page reruns while a sync is active
+NOTICE = "sync-notice"  # session key: a message from the last button press, shown once
+
+DEMO_NOTE = (
+    "**This is the demo.** The dashboard is syncing the bundled demo sheet: 3,000 made-up "
+    "albums served by a local stand-in for the Google Sheets API, so you can try everything "
+    "safely. To sync your own sheet, set `SYNCCORE_SHEET` to its URL in "
+    "`.streamlit/secrets.toml` (see `.streamlit/secrets.toml.example` for the credentials it "
+    "needs) and restart the dashboard."
+)
+
+
+def start_sync(dash: Dashboard) -> None:
+    """Sync Now: runs as a callback, so the rerun it triggers already shows the new sync."""
+    if not dash.viewer.can_sync:  # the button is disabled, but never trust the browser
+        st.session_state[NOTICE] = dash.viewer.read_only_reason
+        return
+    try:
+        dash.sync.start_sync(dash.viewer.name)
+    except SyncAlreadyRunning as exc:
+        st.session_state[NOTICE] = f"{exc} Its progress is shown below."
+    except SyncError as exc:
+        st.session_state[NOTICE] = f"The sync could not start: {exc}"
+    except SQLAlchemyError as exc:
+        st.session_state[NOTICE] = database_problem(exc)
+
+
+def cancel_sync(dash: Dashboard) -> None:
+    if not dash.viewer.can_sync:
+        st.session_state[NOTICE] = dash.viewer.read_only_reason
+        return
+    try:
+        if not dash.sync.cancel_sync(dash.viewer.name):
+            st.session_state[NOTICE] = "There was no sync to cancel: it had already ended."
+    except SQLAlchemyError as exc:
+        st.session_state[NOTICE] = database_problem(exc)
+
+
+def last_synced(sync: CatalogSync, status: OperationStatus | None):
+    """When the last good sync finished, without a query on every 2 s rerun.
+
+    The answer can only change when the newest operation changes or ends, so it is kept in the
+    session keyed on that operation's id and status.
+    """
+    if status is not None and status.status.succeeded:
+        return status.finished_at
+    key = (id(sync), status.id if status else None, status.status if status else None)
+    memo = st.session_state.get("last-synced-memo")
+    if memo is None or memo[0] != key:
+        memo = (key, sync.last_synced_at())
+        st.session_state["last-synced-memo"] = memo
+    return memo[1]
+
+
+def render_controls(dash: Dashboard, status: OperationStatus | None, synced_at) -> None:
+    active = bool(status and status.is_active)
+    can_sync = dash.viewer.can_sync
+    sync_col, cancel_col, when_col = st.columns([2, 2, 5], vertical_alignment="center")
+    sync_col.button(
+        "Syncing..." if active else "Sync Now",
+        key="sync-now",
+        type="primary",
+        icon=":material/hourglass_top:" if active else ":material/sync:",
+        disabled=active or not can_sync,
+        on_click=start_sync,
+        args=(dash,),
+        width="stretch",
+        help=dash.viewer.read_only_reason if not can_sync else (
+            "A sync is running; the button comes back when it ends." if active
+            else "Read the sheet and bring the catalog up to date."
+        ),
+    )
+    if active:
+        cancel_col.button(
+            "Cancel",
+            key="cancel-sync",
+            icon=":material/stop_circle:",
+            disabled=not can_sync or status.cancel_requested,
+            on_click=cancel_sync,
+            args=(dash,),
+            width="stretch",
+            help="Stop the sync after the batch it is writing; albums already written stay.",
+        )
+    with when_col:
+        render_last_synced(synced_at)
+
+
+def sync_page() -> None:
+    dash = open_dashboard()
+    zone = viewer_zone()
+    st.title("Catalog Sync", anchor=False)
+    st.caption(plain(f"Keeps the album catalog in step with {dash.settings.describe_sheet()}."))
+    if dash.settings.is_demo:
+        st.info(DEMO_NOTE, icon=":material/science:")
+    render_account(dash.viewer)
+
+    with problems_shown():
+        status = dash.sync.current_status()
+        synced_at = last_synced(dash.sync, status)
+    render_controls(dash, status, synced_at)
+
+    notice = st.session_state.pop(NOTICE, None)
+    if notice:
+        st.warning(plain(notice), icon=":material/info:")
+
+    if status is None:
+        st.info("No sync has run yet. Press **Sync Now** to fill the catalog from the sheet.",
+                icon=":material/arrow_upward:")
+    elif status.is_active:
+        render_progress(status, zone)
+        st_autorefresh(interval=REFRESH_MS, key="sync-refresh")
+    else:
+        st.subheader("Last sync", anchor=False)
+        with problems_shown():
+            render_outcome(status, dash.sync, zone)
+
+
+st.set_page_config(page_title="Catalog Sync", page_icon=":material/album:", layout="wide")
+navigation = st.navigation(
+    [
+        st.Page(sync_page, title="Sync", icon=":material/sync:", default=True),
+        st.Page("pages/catalog.py", title="Catalog", icon=":material/library_music:"),
+        st.Page("pages/history.py", title="History", icon=":material/history:"),
+    ],
+    position="top",
+)
+navigation.run()

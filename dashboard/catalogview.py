@@ -1,0 +1,84 @@
+"""The Catalog page's data: one page of albums at a time, cached until the next sync ends.
+
+Caches are keyed on `catalog_version()` (it changes whenever a sync finishes), so a page
+shows the new data after a sync without a reload, and never loads the whole catalog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import streamlit as st
+
+from synccore import AlbumFilter, AlbumPage, AlbumView, CatalogFacets, CatalogSync
+
+PAGE_SIZES = (25, 50, 100, 200)
+SPOTIFY_PREFIX = "https://open.spotify.com/"
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_facets(fingerprint: str, version: int, _sync: CatalogSync) -> CatalogFacets:
+    """Filter choices; `fingerprint` and `version` are the cache key (the service is not)."""
+    return _sync.facets()
+
+
+@st.cache_data(max_entries=256, show_spinner="Loading albums...")
+def cached_albums(fingerprint: str, version: int, filters: AlbumFilter, limit: int, offset: int,
+                  _sync: CatalogSync) -> AlbumPage:
+    return _sync.albums(filters, limit=limit, offset=offset)
+
+
+def page_count(total: int, page_size: int) -> int:
+    return max(1, -(-total // page_size))
+
+
+def showing_caption(total: int, page: int, page_size: int) -> str:
+    """'Showing 51-100 of 2,987 albums'."""
+    if total == 0:
+        return "No albums match these filters."
+    first = (page - 1) * page_size + 1
+    last = min(total, page * page_size)
+    noun = "album" if total == 1 else "albums"
+    return f"Showing {first:,}-{last:,} of {total:,} {noun}, newest first."
+
+
+def spotify_url(url: str | None) -> str | None:
+    return url if url and url.startswith(SPOTIFY_PREFIX) else None
+
+
+def other_url(url: str | None) -> str | None:
+    """A link to another site, kept only if it is plain http(s)."""
+    if url and not url.startswith(SPOTIFY_PREFIX) and url.lower().startswith(("https://", "http://")):
+        return url
+    return None
+
+
+def albums_frame(items: Sequence[AlbumView], *, show_removed: bool = False) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "Release": [a.release for a in items],
+            "Artist": [a.artist for a in items],
+            "Album": [a.title for a in items],
+            "Genre": [a.genre or "" for a in items],
+            "Vocal style": [a.vocal_style or "" for a in items],
+            "Country": [a.country or "" for a in items],
+            "Spotify": [spotify_url(a.spotify_url) for a in items],
+        }
+    )
+    links = [other_url(a.spotify_url) for a in items]
+    if any(links):
+        frame["Other link"] = links
+    if show_removed:
+        frame["Removed"] = [a.removed for a in items]
+    return frame
+
+
+COLUMN_CONFIG = {
+    "Release": st.column_config.TextColumn(width="small"),
+    "Artist": st.column_config.TextColumn(width="medium"),
+    "Album": st.column_config.TextColumn(width="large"),
+    "Spotify": st.column_config.LinkColumn(display_text="Open in Spotify", width="small"),
+    "Other link": st.column_config.LinkColumn(width="small"),
+    "Removed": st.column_config.CheckboxColumn(help="No longer in the sheet", width="small"),
+}

@@ -1,0 +1,74 @@
+"""The History page's tables and chart, built from `SyncSummary` values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import tzinfo
+
+import altair as alt
+import pandas as pd
+
+from synccore import SyncStatus, SyncSummary
+
+STATUS_LABELS = {
+    SyncStatus.COMPLETED: "Completed",
+    SyncStatus.COMPLETED_WITH_WARNINGS: "Completed with warnings",
+    SyncStatus.FAILED: "Failed",
+    SyncStatus.CANCELLED: "Cancelled",
+    SyncStatus.INTERRUPTED: "Interrupted",
+    SyncStatus.PENDING: "Pending",
+    SyncStatus.RUNNING: "Running",
+}
+
+
+def status_label(status: SyncStatus) -> str:
+    return STATUS_LABELS.get(status, status.value)
+
+
+def history_frame(syncs: Sequence[SyncSummary], zone: tzinfo) -> pd.DataFrame:
+    """One row per finished sync, newest first, times in the viewer's zone."""
+    return pd.DataFrame(
+        {
+            "Sync": [s.operation_id for s in syncs],
+            "Started": [s.started_at.astimezone(zone).replace(tzinfo=None) for s in syncs],
+            "Status": [status_label(s.status) for s in syncs],
+            "Duration (s)": [round(s.duration_seconds, 1) for s in syncs],
+            "Albums": [s.total for s in syncs],
+            "Created": [s.created for s in syncs],
+            "Updated": [s.updated for s in syncs],
+            "Unchanged": [s.unchanged for s in syncs],
+            "Removed": [s.removed for s in syncs],
+            "Failed": [s.failed for s in syncs],
+            "Albums/s": [round(s.albums_per_second, 1) for s in syncs],
+            "Triggered by": [s.triggered_by for s in syncs],
+            "Result": [s.message for s in syncs],
+        }
+    )
+
+
+def speed_frame(syncs: Sequence[SyncSummary], zone: tzinfo) -> pd.DataFrame:
+    """Duration and albums per second of the syncs that read the sheet, oldest first."""
+    rows = [s for s in syncs if s.total > 0]
+    return pd.DataFrame(
+        {
+            "Started": [s.started_at.astimezone(zone).replace(tzinfo=None) for s in rows],
+            "Sync": [s.operation_id for s in rows],
+            "Status": [status_label(s.status) for s in rows],
+            "Duration (s)": [round(s.duration_seconds, 2) for s in rows],
+            "Albums per second": [round(s.albums_per_second, 1) for s in rows],
+        }
+    ).iloc[::-1]
+
+
+def speed_chart(frame: pd.DataFrame, measure: str) -> alt.Chart:
+    """One measure over time, a point per sync, colour by status, details on hover."""
+    base = alt.Chart(frame).encode(
+        x=alt.X("Started:T", title=None),
+        y=alt.Y(f"{measure}:Q", title=measure, scale=alt.Scale(zero=True)),
+    )
+    line = base.mark_line(color="#9aa0a6")
+    points = base.mark_circle(size=70).encode(
+        color=alt.Color("Status:N", legend=alt.Legend(orient="bottom", title=None)),
+        tooltip=["Sync:Q", "Started:T", "Status:N", "Duration (s):Q", "Albums per second:Q"],
+    )
+    return (line + points).properties(height=260, title=measure)

@@ -1,0 +1,104 @@
+"""Catalog: the albums, newest first, filtered and searched one page at a time."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.catalogview import (
+    COLUMN_CONFIG,
+    PAGE_SIZES,
+    albums_frame,
+    cached_albums,
+    cached_facets,
+    page_count,
+    showing_caption,
+    spotify_url,
+)
+from dashboard.context import open_dashboard, problems_shown, settings_fingerprint
+from dashboard.follow import follow_active_sync
+from dashboard.text import plain
+from synccore import AlbumFilter, AlbumView
+
+ROW_HEIGHT = 35
+
+
+def album_details(album: AlbumView) -> None:
+    with st.container(border=True, key="album-details"):
+        st.markdown(f"### {plain(album.title)}")
+        facts = [album.artist, album.release, album.genre, album.vocal_style, album.country]
+        st.markdown(plain(" · ".join(f for f in facts if f)))
+        if album.removed:
+            st.caption("This album is no longer in the sheet.")
+        link = spotify_url(album.spotify_url)
+        if link:
+            st.link_button("Open in Spotify", link, icon=":material/open_in_new:")
+        else:
+            st.caption("No Spotify link in the sheet for this album.")
+
+
+dash = open_dashboard()
+fingerprint = settings_fingerprint(dash.settings)
+st.title("Catalog", anchor=False)
+
+with problems_shown():
+    status = dash.sync.current_status()
+    version = dash.sync.catalog_version()
+    facets = cached_facets(fingerprint, version, dash.sync)
+follow_active_sync(status, "The catalog")
+
+if facets.albums == 0 and version == 0:
+    st.info("The catalog is empty: no sync has run yet. Open the **Sync** page and press "
+            "**Sync Now** to fill it from the sheet.", icon=":material/inbox:")
+    st.stop()
+
+search = st.text_input("Search artist or album", placeholder="e.g. Frost Throne",
+                       key="catalog-search", icon=":material/search:")
+genre_col, vocal_col, year_col, country_col = st.columns(4)
+genres = genre_col.multiselect("Genre", facets.genres, key="catalog-genres")
+vocals = vocal_col.multiselect("Vocal style", facets.vocal_styles, key="catalog-vocals")
+years = year_col.multiselect("Year", facets.years, key="catalog-years")
+countries = country_col.multiselect("Country", facets.countries, key="catalog-countries")
+size_col, removed_col = st.columns([1, 3], vertical_alignment="bottom")
+page_size = size_col.selectbox("Albums per page", PAGE_SIZES, index=1, key="catalog-page-size")
+include_removed = removed_col.toggle("Include albums removed from the sheet",
+                                     key="catalog-removed")
+
+filters = AlbumFilter(search=search.strip(), genres=tuple(genres), vocal_styles=tuple(vocals),
+                      countries=tuple(countries), years=tuple(years),
+                      include_removed=include_removed)
+# A new filter starts at the first page: the pagination widget gets a new key (and so its
+# default), rather than having its value overwritten through Session State.
+if st.session_state.get("catalog-filters") != (filters, page_size):
+    st.session_state["catalog-filters"] = (filters, page_size)
+    st.session_state["catalog-view"] = st.session_state.get("catalog-view", 0) + 1
+page_key = f"catalog-page-{st.session_state['catalog-view']}"
+
+page = st.session_state.get(page_key, 1)
+with problems_shown():
+    result = cached_albums(fingerprint, version, filters, page_size, (page - 1) * page_size,
+                           dash.sync)
+    pages = page_count(result.total, page_size)
+    if page > pages:  # the catalog shrank under this page: show its last page
+        page = pages
+        st.session_state["catalog-view"] += 1
+        page_key = f"catalog-page-{st.session_state['catalog-view']}"
+        result = cached_albums(fingerprint, version, filters, page_size,
+                               (page - 1) * page_size, dash.sync)
+
+st.caption(showing_caption(result.total, page, page_size))
+if result.items:
+    event = st.dataframe(
+        albums_frame(result.items, show_removed=include_removed),
+        hide_index=True,
+        column_config=COLUMN_CONFIG,
+        height=min(len(result.items), 15) * ROW_HEIGHT + ROW_HEIGHT + 3,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="catalog-table",
+    )
+    st.pagination(pages, default=page, key=page_key, max_visible_pages=9)
+    selected = event.selection.rows if event else []
+    if selected and selected[0] < len(result.items):
+        album_details(result.items[selected[0]])
+    else:
+        st.caption("Select a row to see the album's details and its Spotify link.")
