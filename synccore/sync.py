@@ -12,11 +12,13 @@ Stages, in order:
 
 from __future__ import annotations
 
+import gc
 import logging
 import pickle
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
 
@@ -100,21 +102,47 @@ def fetch_and_parse(source: SheetSource, settings: Settings, reporter: Reporter)
     result = FetchResult(spool=spool, chunks=0, winners={})
     pending: list[RawRow] = []  # rows read before the header was found
     columns = None
-    for chunk in source.read(_FetchListener(reporter, verb)):
-        result.rows_read += len(chunk)
-        if columns is None:
-            pending.extend(chunk)
-            if len(pending) < HEADER_SCAN_ROWS and chunk:
-                continue
-            columns, header_index = find_header(pending[:HEADER_SCAN_ROWS], settings.header_aliases)
-            chunk, pending = pending[header_index + 1 :], []
-        _parse_chunk(chunk, columns, result)
+    chunks = source.read(_FetchListener(reporter, verb))
+    while True:
+        with collector_paused():  # decoding and parsing allocate ~30 containers per row
+            chunk = next(chunks, None)
+            if chunk is None:
+                break
+            result.rows_read += len(chunk)
+            if columns is None:
+                pending.extend(chunk)
+                if len(pending) < HEADER_SCAN_ROWS and chunk:
+                    continue
+                columns, header_index = find_header(pending[:HEADER_SCAN_ROWS],
+                                                    settings.header_aliases)
+                chunk, pending = pending[header_index + 1 :], []
+            _parse_chunk(chunk, columns, result)
+            del chunk
         reporter.check_stop()
     if columns is None:  # the sheet had fewer rows than the header scan
         columns, header_index = find_header(pending, settings.header_aliases)
         _parse_chunk(pending[header_index + 1 :], columns, result)
     spool.seek(0)
     return result
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Hold off Python's cyclic garbage collector for one chunk or batch.
+
+    A chunk's JSON, its rows and a batch's statement parameters are hundreds of thousands of
+    short-lived, acyclic containers, freed by reference counting; the collector would traverse
+    them again and again for nothing (it made a 100,000-row sync about 1.5 times slower).
+    Paused per chunk rather than per sync, so cycles made elsewhere in the process are still
+    collected between chunks.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _parse_chunk(chunk: list[RawRow], columns, result: FetchResult) -> None:
@@ -220,7 +248,7 @@ def sync_albums(
         errors = fetched.errors
         progress = Progress(SyncStage.PROCESSING, f"Syncing album 0 of {total:,}...", total=total)
         reporter.update(progress, force=True)
-        cache = LookupCache()
+        cache = LookupCache.load(db)
         for chunk in read_spool(fetched):
             winners = [r for r in chunk if fetched.winners[hash(r.key)] == r.row_number]
             for r in chunk:
@@ -229,7 +257,8 @@ def sync_albums(
             for start in range(0, len(winners), settings.batch_size):
                 reporter.check_stop()
                 batch = winners[start : start + settings.batch_size]
-                created, updated, unchanged = write_albums(db, batch, op_id, cache)
+                with collector_paused():
+                    created, updated, unchanged = write_albums(db, batch, op_id, cache)
                 counts.created += created
                 counts.updated += updated
                 counts.unchanged += unchanged

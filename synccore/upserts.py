@@ -23,12 +23,29 @@ ALBUMS: Table = Album.__table__  # type: ignore[assignment]
 
 
 class LookupCache:
-    """name_key -> (id, stored values) for lookup rows already written during this sync."""
+    """name_key -> (id, stored values) for lookup rows known to be in the database."""
 
     def __init__(self) -> None:
         self.artists: dict[str, tuple[int, str, str | None]] = {}
         self.genres: dict[str, tuple[int, str]] = {}
         self.vocal_styles: dict[str, tuple[int, str]] = {}
+
+    @classmethod
+    def load(cls, db: Database) -> LookupCache:
+        """Everything the lookup tables hold, read once at the start of a sync, so a batch
+        whose artists, genres and vocal styles did not change issues no statement for them
+        (the lookup tables are small next to the albums: a few per artist)."""
+        cache = cls()
+        with db.session() as s:
+            for model, target in ((Artist, cache.artists), (Genre, cache.genres),
+                                  (VocalStyle, cache.vocal_styles)):
+                table: Table = model.__table__
+                columns = [table.c.name_key, table.c.id, table.c.name]
+                if model is Artist:
+                    columns.append(table.c.country)
+                for row in s.execute(select(*columns)):
+                    target[row[0]] = tuple(row[1:])
+        return cache
 
 
 def _insert(session: Session, table: Table):
