@@ -1,0 +1,150 @@
+"""The Catalog and History pages through AppTest, on a real SQLite file and CSV sheets."""
+
+from __future__ import annotations
+
+import pytest
+
+from synccore import CatalogSync, load_settings, operations
+
+from .conftest import album, write_sheet_csv
+from .dashboard_support import autorefresh_rendered, make_app, page_text
+
+
+@pytest.fixture
+def sheet(tmp_path):
+    return write_sheet_csv(tmp_path / "sheet.csv", [album(n) for n in range(60)])
+
+
+@pytest.fixture
+def secrets(tmp_path, sheet):
+    return {"SYNCCORE_DATABASE_URL": f"sqlite:///{tmp_path / 'catalog.db'}",
+            "SYNCCORE_SHEET": str(sheet)}
+
+
+@pytest.fixture
+def engine(secrets):
+    sync = CatalogSync(load_settings(secrets, environ={}))
+    yield sync
+    sync.close()
+
+
+def open_page(secrets, page: str):
+    at = make_app(secrets).run()
+    at.switch_page(page).run()
+    assert not at.exception
+    return at
+
+
+def test_empty_catalog_points_to_sync_now(secrets):
+    at = open_page(secrets, "pages/catalog.py")
+    assert "The catalog is empty" in page_text(at)
+    assert not at.dataframe
+
+
+def test_catalog_lists_newest_first_one_page_at_a_time(secrets, sheet, engine):
+    rows = [album(n) for n in range(60)]
+    rows.append(album(99, date="2026-01-15", album="Newest Record"))
+    write_sheet_csv(sheet, rows)
+    engine.run_sync("tester")
+    at = open_page(secrets, "pages/catalog.py")
+    table = at.dataframe[0].value
+    assert len(table) == 50
+    assert table["Album"][0] == "Newest Record"
+    assert list(table["Release"]) == sorted(table["Release"], reverse=True)
+    assert "Showing 1-50 of 61 albums, newest first." in page_text(at)
+    at.pagination[0].select(2).run()
+    assert len(at.dataframe[0].value) == 11
+    assert "Showing 51-61 of 61 albums" in page_text(at)
+
+
+def test_search_and_filters_narrow_the_catalog(secrets, engine):
+    engine.run_sync("tester")
+    at = open_page(secrets, "pages/catalog.py")
+    at.text_input(key="catalog-search").input("artist 1").run()
+    artists = set(at.dataframe[0].value["Artist"])
+    assert artists and all(a.startswith("Artist 1") for a in artists)
+    assert "Showing 1-11 of 11 albums" in page_text(at)  # Artist 1, 10-19
+    at.text_input(key="catalog-search").input("").run()
+    at.multiselect(key="catalog-genres").select("Doom").run()
+    at.multiselect(key="catalog-countries").select("Finland").run()
+    table = at.dataframe[0].value
+    assert set(table["Genre"]) == {"Doom"} and set(table["Country"]) == {"Finland"}
+    at.multiselect(key="catalog-vocals").select("Harsh").run()  # Doom rows are all Clean
+    assert "No albums match these filters." in page_text(at)
+
+
+def test_new_filter_starts_at_the_first_page(secrets, engine):
+    engine.run_sync("tester")
+    at = open_page(secrets, "pages/catalog.py")
+    at.pagination[0].select(2).run()
+    at.multiselect(key="catalog-years").select(2025).run()
+    assert "Showing 1-50 of 60 albums" in page_text(at)
+
+
+def test_catalog_shows_new_data_after_a_sync_without_reload(secrets, sheet, engine):
+    engine.run_sync("tester")
+    at = open_page(secrets, "pages/catalog.py")
+    assert "Showing 1-50 of 60 albums" in page_text(at)
+    write_sheet_csv(sheet, [album(n) for n in range(60)] + [album(70, date="2026-02-01",
+                                                                   album="Fresh From Sync")])
+    engine.run_sync("tester")
+    at.run()  # what the page's rerun (or a click) does; no cache clearing
+    assert at.dataframe[0].value["Album"][0] == "Fresh From Sync"
+    assert "of 61 albums" in page_text(at)
+
+
+def test_catalog_follows_a_running_sync_and_idle_catalog_does_not_poll(secrets, engine):
+    engine.run_sync("tester")
+    at = open_page(secrets, "pages/catalog.py")
+    assert not autorefresh_rendered(at)
+    op_id = operations.claim(engine.db, engine.settings, "someone")
+    at.run()
+    assert autorefresh_rendered(at)
+    assert "A sync is running" in page_text(at)
+    operations.finish(engine.db, op_id, operations.SyncStatus.CANCELLED, "Sync cancelled.")
+    at.run()
+    assert not autorefresh_rendered(at)
+
+
+def test_selected_album_shows_details_and_spotify_link(secrets, sheet, engine):
+    spotify = "https://open.spotify.com/album/4aawyAB9vmqN3uQ7FjRGTy"
+    write_sheet_csv(sheet, [album(1, album="<img src=x onerror=alert(1)>", spotify=spotify)])
+    engine.run_sync("tester")
+    at = open_page(secrets, "pages/catalog.py")
+    table = at.dataframe[0].value
+    assert table["Album"][0] == "<img src=x onerror=alert(1)>"
+    assert table["Spotify"][0] == spotify
+    # Select the row the way the browser does: the dataframe's selection state.
+    at.session_state["catalog-table"] = {"selection": {"rows": [0], "columns": [],
+                                                       "cells": []}}
+    at.run()
+    details = [m.value for m in at.markdown]
+    assert any("\\<img src\\=x onerror\\=alert\\(1\\)\\>" in d for d in details)  # escaped text
+    assert at.get("link_button")[0].proto.url == spotify
+
+
+def test_history_lists_syncs_with_chart_and_row_errors(secrets, sheet, engine):
+    engine.run_sync("alice@example.com")
+    rows = [album(n) for n in range(60)]
+    rows.insert(5, album(200, artist=""))  # sheet row 7
+    write_sheet_csv(sheet, rows)
+    engine.run_sync("bob@example.com")
+    at = open_page(secrets, "pages/history.py")
+    table = at.dataframe[0].value
+    assert list(table["Sync"]) == [2, 1]
+    assert list(table["Status"]) == ["Completed with warnings", "Completed"]
+    assert list(table["Triggered by"]) == ["bob@example.com", "alice@example.com"]
+    assert list(table["Albums"]) == [60, 60]
+    assert list(table["Created"]) == [0, 60]
+    assert list(table["Failed"]) == [1, 0]
+    assert (table["Duration (s)"] >= 0).all() and (table["Albums/s"] >= 0).all()
+    assert len(at.get("vega_lite_chart")) == 2
+    errors = at.dataframe[1].value  # the newest sync is selected: its failed rows
+    assert list(errors["Sheet row"]) == [7]
+    at.selectbox(key="history-sync").select(1).run()
+    assert "No failed rows in this sync." in page_text(at)
+
+
+def test_history_before_any_sync(secrets):
+    at = open_page(secrets, "pages/history.py")
+    assert "No sync has finished yet" in page_text(at)
