@@ -1,0 +1,104 @@
+"""Two dashboard processes on one database, Sync Now pressed in both at once: one sync.
+
+Two real `streamlit run app.py` servers on different ports share a SQLite catalog; Chromium
+(Debian's, driven by Playwright) opens both pages and presses Sync Now in each. The sheet is
+served by the fake Sheets API with 1 s latency, so the first sync is still running when the
+second press lands. Exactly one sync runs; the other page says a sync is already in progress.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from synccore import CatalogSync, SyncStatus
+from synccore.models import SyncOperation
+
+from .support_sheets import api_env, api_settings, serve_sheet, sheet_api, version_rows, wait_for
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/lib/chromium/chromium"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_dashboard(port: int, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+def answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def test_two_dashboards_pressing_sync_at_once_start_one_sync(tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    database_url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    with sheet_api(latency=1.0) as server:
+        serve_sheet(server, version_rows(30, 0))
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SYNCCORE_", "GOOGLE_"))}
+        env.update(api_env(server), SYNCCORE_DATABASE_URL=database_url)
+        ports = [free_port(), free_port()]
+        servers = [start_dashboard(port, env) for port in ports]
+        try:
+            for port in ports:
+                wait_for(lambda port=port: answers(port), 60, f"streamlit on port {port}", 0.2)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+                pages = [browser.new_page() for _ in ports]
+                buttons = []
+                for page, port in zip(pages, ports):
+                    page.goto(f"http://127.0.0.1:{port}/")
+                    button = page.get_by_role("button", name="Sync Now")
+                    expect(button).to_be_enabled(timeout=60_000)
+                    buttons.append(button)
+                for button in buttons:  # both within milliseconds; the sync lasts seconds
+                    button.click(no_wait_after=True)
+                told = wait_for(
+                    lambda: [i for i, page in enumerate(pages)
+                             if page.get_by_text("Sync already in progress").count()],
+                    30, "a page to say a sync is already in progress", 0.2)
+                assert len(told) == 1  # the other page is the one whose sync runs
+                sync = CatalogSync(api_settings(server.url, database_url))
+                status = wait_for(
+                    lambda: (s := sync.current_status()) and not s.is_active and s, 60,
+                    "the sync to end")
+                assert status.status is SyncStatus.COMPLETED, status.error
+                with sync.db.session() as s:
+                    assert s.scalar(select(func.count()).select_from(SyncOperation)) == 1
+                browser.close()
+                sync.close()
+        finally:
+            for proc in servers:
+                proc.terminate()
+            for proc in servers:
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
