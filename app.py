@@ -28,6 +28,7 @@ from dashboard.timefmt import viewer_zone
 from synccore import CatalogSync, OperationStatus, SyncAlreadyRunning, SyncError
 
 REFRESH_MS = 2_000  # how often the page reruns while a sync is active
+BUTTON_WIDTH = 200  # px: "Sync Now" and "Syncing..." keep the same size
 NOTICE = "sync-notice"  # session key: a message from the last button press, shown once
 
 DEMO_NOTE = (
@@ -84,8 +85,9 @@ def last_synced(sync: CatalogSync, status: OperationStatus | None):
 def render_controls(dash: Dashboard, status: OperationStatus | None, synced_at) -> None:
     active = bool(status and status.is_active)
     can_sync = dash.viewer.can_sync
-    sync_col, cancel_col, when_col = st.columns([2, 2, 5], vertical_alignment="center")
-    sync_col.button(
+    row = st.container(horizontal=True, vertical_alignment="center", gap="medium",
+                       key="sync-controls")
+    row.button(
         "Syncing..." if active else "Sync Now",
         key="sync-now",
         type="primary",
@@ -93,24 +95,24 @@ def render_controls(dash: Dashboard, status: OperationStatus | None, synced_at) 
         disabled=active or not can_sync,
         on_click=start_sync,
         args=(dash,),
-        width="stretch",
+        width=BUTTON_WIDTH,
         help=dash.viewer.read_only_reason if not can_sync else (
             "A sync is running; the button comes back when it ends." if active
             else "Read the sheet and bring the catalog up to date."
         ),
     )
     if active:
-        cancel_col.button(
+        row.button(
             "Cancel",
             key="cancel-sync",
             icon=":material/stop_circle:",
             disabled=not can_sync or status.cancel_requested,
             on_click=cancel_sync,
             args=(dash,),
-            width="stretch",
+            width=BUTTON_WIDTH,
             help="Stop the sync after the batch it is writing; albums already written stay.",
         )
-    with when_col:
+    with row:
         render_last_synced(synced_at)
 
 

@@ -77,8 +77,8 @@ def albums_frame(items: Sequence[AlbumView], *, show_removed: bool = False) -> p
 COLUMN_CONFIG = {
     "Release": st.column_config.TextColumn(width="small"),
     "Artist": st.column_config.TextColumn(width="medium"),
-    "Album": st.column_config.TextColumn(width="large"),
-    "Spotify": st.column_config.LinkColumn(display_text="Open in Spotify", width="small"),
-    "Other link": st.column_config.LinkColumn(width="small"),
+    "Album": st.column_config.TextColumn(width="medium"),
+    "Spotify": st.column_config.LinkColumn(display_text="Open in Spotify", width="medium"),
+    "Other link": st.column_config.LinkColumn(width="medium"),
     "Removed": st.column_config.CheckboxColumn(help="No longer in the sheet", width="small"),
 }

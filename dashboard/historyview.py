@@ -63,7 +63,7 @@ def speed_frame(syncs: Sequence[SyncSummary], zone: tzinfo) -> pd.DataFrame:
 def speed_chart(frame: pd.DataFrame, measure: str) -> alt.Chart:
     """One measure over time, a point per sync, colour by status, details on hover."""
     base = alt.Chart(frame).encode(
-        x=alt.X("Started:T", title=None),
+        x=alt.X("Started:T", title=None, axis=alt.Axis(format="%b %d %H:%M", labelAngle=0)),
         y=alt.Y(f"{measure}:Q", title=measure, scale=alt.Scale(zero=True)),
     )
     line = base.mark_line(color="#9aa0a6")

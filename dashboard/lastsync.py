@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 HEIGHT_PX = 30
+WIDTH_PX = 320  # "Last synced: 11 months ago" fits
 
 _SCRIPT = """
 (function () {
@@ -52,8 +53,8 @@ _SCRIPT = """
 _STYLE = (
     "html,body{margin:0;padding:0;background:transparent;overflow:hidden}"
     "#last-synced{font-family:'Source Sans','Source Sans Pro',-apple-system,BlinkMacSystemFont,"
-    "'Segoe UI',Roboto,sans-serif;font-size:15px;line-height:" + str(HEIGHT_PX) + "px;"
-    "color:#808495;white-space:nowrap;cursor:default}"
+    "'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;font-size:16px;line-height:" + str(HEIGHT_PX) + "px;"
+    "color:#5e6170;white-space:nowrap;cursor:default}"
 )
 
 
@@ -76,4 +77,5 @@ def last_synced_html(synced_at: datetime | None) -> str:
 
 
 def render_last_synced(synced_at: datetime | None) -> None:
-    st.iframe(last_synced_html(synced_at), height=HEIGHT_PX, alt="When the catalog was last synced")
+    st.iframe(last_synced_html(synced_at), height=HEIGHT_PX, width=WIDTH_PX,
+              alt="When the catalog was last synced")

@@ -95,6 +95,7 @@ if result.items:
         on_select="rerun",
         selection_mode="single-row",
         key="catalog-table",
+        placeholder="",
     )
     st.pagination(pages, default=page, key=page_key, max_visible_pages=9)
     selected = event.selection.rows if event else []

@@ -66,9 +66,12 @@ st.dataframe(
     column_config={
         "Sync": st.column_config.NumberColumn(format="#%d", width="small"),
         "Started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+        "Duration (s)": st.column_config.NumberColumn(format="%.1f"),
+        "Albums/s": st.column_config.NumberColumn(format="%.1f"),
         "Result": st.column_config.TextColumn(width="large"),
     },
     key="history-table",
+    placeholder="",
 )
 
 st.subheader("Sync details and failed rows", anchor=False)
