@@ -12,7 +12,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,45 @@ class Options:
     dbs: tuple[str, ...] = ("sqlite", "postgres")
     only: tuple[str, ...] = ()
     workdir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Sheet sizes (albums) per scenario; --quick scales them down."""
+
+    small: int  # throughput and the per-row ORM baseline
+    large: int  # throughput, nothing changed, dashboard cost, first feedback
+    largest: int  # the largest sheet
+    catalog: int  # albums in the database for the Catalog page
+
+    @classmethod
+    def for_options(cls, options: Options) -> Sizes:
+        if options.quick:
+            return cls(small=10_000, large=25_000, largest=250_000, catalog=250_000)
+        return cls(small=10_000, large=100_000, largest=1_250_000, catalog=1_000_000)
+
+
+@dataclass
+class Context:
+    """What a scenario gets: the options, the sizes, the sheet server, and shared results
+    (a scenario may leave a database behind for a later one, e.g. the largest sheet's catalog)."""
+
+    options: Options
+    sizes: Sizes
+    server: Any  # bench.sheet_server.SheetServerProcess
+    shared: dict[str, Any] = field(default_factory=dict)
+    stack: ExitStack = field(default_factory=ExitStack)
+
+    def sheet(self, albums: int, *, edit_share: float = 0.0) -> dict[str, Any]:
+        """{"key", "rows", "edited"} of a served sheet, built on first use (not timed)."""
+        return self.server.sheet(albums, edit_share=edit_share)
+
+    def keep(self, context) -> Any:
+        """Enter a context (e.g. a database) that lives until the whole run ends."""
+        return self.stack.enter_context(context)
+
+    def sync(self, db: str, sheet: str, **spec: Any) -> dict[str, Any]:
+        return run_worker("sync", db=db, server=self.server.url, sheet=sheet, **spec)
 
 
 @contextmanager
@@ -182,3 +221,30 @@ def machine_description() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
     }
+
+
+def start_worker(job: str, **spec: Any):
+    """Start one bench.worker job in a fresh process; `finish_worker` collects its result."""
+    import json
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.worker", json.dumps({"job": job, **spec})],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(REPO),
+    )
+
+
+def finish_worker(proc, timeout: float = 1800) -> dict[str, Any]:
+    import json
+
+    out, err = proc.communicate(timeout=timeout)
+    for line in out.splitlines():
+        if line.startswith("BENCH-RESULT "):
+            return json.loads(line[len("BENCH-RESULT "):])
+    raise RuntimeError(f"bench worker failed (exit {proc.returncode}): {err.strip()[-2000:]}")
+
+
+def run_worker(job: str, timeout: float = 1800, **spec: Any) -> dict[str, Any]:
+    """Run one bench.worker job in a fresh process and return its JSON result."""
+    return finish_worker(start_worker(job, **spec), timeout)

@@ -1,0 +1,157 @@
+"""Realistic benchmark sheets, and their cells pre-rendered as the Sheets API's JSON.
+
+A sheet looks like the community tracker (synccore.demo, scaled up): a title row, the 8-column
+header, month section rows, blank rows, Spotify links as "Listen" hyperlinks (60%) or plain
+URLs (15%) or missing, dates as serial numbers, ISO text, "March 2025", "2025" or "TBA", and a
+few bad rows (no artist, no album, a duplicate). Album titles carry a number so keys stay
+unique at a million rows; artists repeat (about four albums each), as they do in a tracker.
+
+`edit_share` changes the genre of that share of albums (chosen by a separate random stream, so
+every other cell is the same as in the unedited sheet): the "1% edited" scenario.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from synccore.demo import (
+    _COUNTRIES,
+    _FIRST,
+    _GENRES,
+    _MONTHS,
+    _SECOND,
+    _TITLE_A,
+    _TITLE_B,
+    _VOCALS,
+    HEADER,
+    SPOTIFY_COLUMN,
+)
+
+_EPOCH = date(1899, 12, 30).toordinal()
+_ID_CHARS = string.ascii_letters + string.digits
+SECTION_EVERY = 2_000  # albums between section ("MARCH") rows, each preceded by a blank row
+BAD_ROW_SHARE = 0.003
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    albums: int
+    seed: int = 2025
+    edit_share: float = 0.0
+
+    @property
+    def key(self) -> str:
+        """A spreadsheet key the settings accept (20+ url-safe characters)."""
+        edit = f"-edit{int(self.edit_share * 10_000):04d}" if self.edit_share else ""
+        return f"bench-sheet-{self.albums:08d}-s{self.seed}{edit}"
+
+
+def _release_cell(rng: random.Random, day: date) -> object:
+    roll = rng.random()
+    if roll < 0.70:
+        return day.toordinal() - _EPOCH  # a date cell: the API sends its serial number
+    if roll < 0.82:
+        return day.isoformat()
+    if roll < 0.92:
+        return f"{day:%B} {day.year}"
+    if roll < 0.97:
+        return str(day.year)
+    return "TBA"
+
+
+def sheet_rows(spec: SheetSpec, edited: list[int] | None = None
+               ) -> Iterator[tuple[list[object], str | None]]:
+    """(cells, Spotify hyperlink or None) for every sheet row, top to bottom; the numbers of
+    the albums whose genre was edited are appended to `edited`."""
+    rng = random.Random(spec.seed)
+    edits = random.Random(spec.seed + 1)
+    yield ["Metal Release Tracker (community maintained)"], None
+    yield [], None
+    yield list(HEADER), None
+    artists = [
+        (f"{rng.choice(_FIRST)} {rng.choice(_SECOND)} {i}", rng.choice(_COUNTRIES))
+        for i in range(max(1, spec.albums // 4))
+    ]
+    start = date(2000, 1, 1)
+    previous: list[object] | None = None
+    for i in range(spec.albums):
+        day = start + timedelta(days=i * 9000 // max(1, spec.albums))
+        if i % SECTION_EVERY == 0:
+            yield [], None
+            yield [f"{_MONTHS[day.month - 1]} {day.year}"], None
+        artist, country = rng.choice(artists)
+        title = f"{rng.choice(_TITLE_A)} {rng.choice(_TITLE_B)} {i}"
+        genre = rng.choice(_GENRES)
+        if spec.edit_share and edits.random() < spec.edit_share:
+            genre = _GENRES[(_GENRES.index(genre) + 1) % len(_GENRES)]
+            if edited is not None:
+                edited.append(i)
+        row: list[object] = [_release_cell(rng, day), artist, title, genre, rng.choice(_VOCALS),
+                             country]
+        link = None
+        spotify = rng.random()
+        if spotify < 0.6:
+            row.append("Listen")
+            link = "https://open.spotify.com/album/" + "".join(rng.choices(_ID_CHARS, k=22))
+        elif spotify < 0.75:
+            row.append("https://open.spotify.com/album/" + "".join(rng.choices(_ID_CHARS, k=22))
+                       + "?si=bench")
+        if rng.random() < 0.05:
+            row += [""] * (SPOTIFY_COLUMN + 1 - len(row)) + ["Pre-order"]
+        yield row, link
+        bad = rng.random()
+        if bad < BAD_ROW_SHARE / 3:
+            yield [day.isoformat(), "", f"{rng.choice(_TITLE_A)} Untitled"], None  # no artist
+        elif bad < 2 * BAD_ROW_SHARE / 3:
+            yield [day.isoformat(), artist], None  # no album
+        elif bad < BAD_ROW_SHARE and previous is not None:
+            yield list(previous), None  # the same album entered twice (the later row wins)
+        previous = row
+
+
+# -- the JSON the fake API would send for these cells ----------------------------------------
+
+
+def _cell_json(value: object, link: str | None) -> dict:
+    cell: dict = {}
+    if value is not None and value != "":
+        if isinstance(value, bool):
+            cell["effectiveValue"] = {"boolValue": value}
+        elif isinstance(value, (int, float)):
+            number = int(value) if isinstance(value, float) and value.is_integer() else value
+            cell["effectiveValue"] = {"numberValue": number}
+        else:
+            cell["effectiveValue"] = {"stringValue": str(value)}
+    if link:
+        cell["hyperlink"] = link
+    return cell
+
+
+EMPTY_ROW = b"{}"
+
+
+def render_row(values: list[object], link: str | None) -> bytes:
+    """One RowData as compact JSON, masked to `effectiveValue,hyperlink` and trimmed the way
+    the fake (and Google) trims: empty trailing cells dropped, an empty row is `{}`."""
+    cells = [_cell_json(v, link if c == SPOTIFY_COLUMN else None) for c, v in enumerate(values)]
+    if link and len(cells) <= SPOTIFY_COLUMN:
+        cells += [{}] * (SPOTIFY_COLUMN - len(cells)) + [{"hyperlink": link}]
+    while cells and not cells[-1]:
+        cells.pop()
+    if not cells:
+        return EMPTY_ROW
+    return json.dumps({"values": cells}, separators=(",", ":")).encode()
+
+
+def render_sheet(spec: SheetSpec) -> tuple[list[bytes], int, int]:
+    """(pre-rendered rows, column count, albums edited) for the whole sheet."""
+    rendered, columns, edited = [], 1, []
+    for values, link in sheet_rows(spec, edited):
+        rendered.append(render_row(values, link))
+        columns = max(columns, len(values))
+    return rendered, columns, len(edited)

@@ -1,0 +1,70 @@
+"""Scenarios 1 and 2: throughput against the per-row ORM loop and the floor, and re-syncs of
+an unchanged sheet and of a sheet with 1% of its albums edited."""
+
+from __future__ import annotations
+
+from .common import Context, Figure, database, run_worker, slowdown, speedup
+
+SCENARIO_1 = "1 throughput"
+SCENARIO_2 = "2 nothing changed"
+
+
+def _rows_per_second(rows: int, seconds: float) -> str:
+    return f"{rows / seconds:,.0f} rows/s" if seconds else ""
+
+
+def throughput(ctx: Context) -> list[Figure]:
+    figures: list[Figure] = []
+    for kind in ctx.options.dbs:
+        for albums in (ctx.sizes.small, ctx.sizes.large):
+            sheet = ctx.sheet(albums)
+            with database(kind, ctx.options.workdir, "floor") as db:
+                floor = run_worker("floor", db=db, server=ctx.server.url, sheet=sheet["key"],
+                                   rows=sheet["rows"])
+            with database(kind, ctx.options.workdir, "sync") as db:
+                sync = ctx.sync(db, sheet["key"])
+            figures.append(slowdown(Figure(
+                SCENARIO_1, f"sync {albums:,} albums ({sheet['rows']:,} rows)", sync["seconds"],
+                "s", kind, "floor: 1 request + 1 executemany", floor["seconds"],
+                target="<= 3x floor",
+                note=_rows_per_second(sheet["rows"], sync["seconds"]),
+            ), sync["seconds"], floor["seconds"], target=3.0))
+            if albums == ctx.sizes.small:
+                with database(kind, ctx.options.workdir, "orm") as db:
+                    orm = run_worker("orm", db=db, server=ctx.server.url, sheet=sheet["key"])
+                figures.append(speedup(Figure(
+                    SCENARIO_1, f"sync {albums:,} albums vs per-row ORM", sync["seconds"], "s",
+                    kind, "per-row ORM, 1 transaction per album", orm["seconds"],
+                    target=">= 50x faster",
+                ), sync["seconds"], orm["seconds"], target=50.0))
+    return figures
+
+
+def unchanged(ctx: Context) -> list[Figure]:
+    figures: list[Figure] = []
+    albums = ctx.sizes.large
+    sheet = ctx.sheet(albums)
+    edited_sheet = ctx.sheet(albums, edit_share=0.01)
+    for kind in ctx.options.dbs:
+        with database(kind, ctx.options.workdir, "again") as db:
+            first = ctx.sync(db, sheet["key"])
+            second = ctx.sync(db, sheet["key"])
+            edited = ctx.sync(db, edited_sheet["key"])
+        figures.append(slowdown(Figure(
+            SCENARIO_2, f"second sync of {albums:,} unchanged albums", second["seconds"], "s",
+            kind, "first sync", first["seconds"], target="<= 0.5x first",
+        ), second["seconds"], first["seconds"], target=0.5))
+        figures.append(Figure(
+            SCENARIO_2, "album rows written by the unchanged sync", second["albums_written"],
+            "rows", kind, target="0", holds=second["albums_written"] == 0,
+            note=f"{second['unchanged']:,} unchanged",
+        ))
+        expected = edited_sheet["edited"]
+        figures.append(Figure(
+            SCENARIO_2, f"sync with 1% edited: album rows written", edited["albums_written"],
+            "rows", kind, "albums edited in the sheet", expected,
+            target="only the edited", holds=edited["albums_written"] == expected
+            and edited["updated"] == expected and edited["created"] == 0,
+            note=f"{edited['seconds']:.2f} s",
+        ))
+    return figures
