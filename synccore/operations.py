@@ -10,6 +10,7 @@ interrupted by whoever looks next, which frees the slot.
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import socket
 from dataclasses import dataclass
@@ -20,9 +21,11 @@ from sqlalchemy.exc import IntegrityError
 
 from .config import Settings
 from .db import Database
-from .errors import SyncAlreadyRunning
+from .errors import SyncAlreadyRunning, SyncInterrupted
 from .models import SyncOperation, SyncResult, SyncRowError, SyncStage, SyncStatus
 from .status import utcnow
+
+log = logging.getLogger(__name__)
 
 ACTIVE = 1
 ACTIVE_STATUSES = (SyncStatus.PENDING.value, SyncStatus.RUNNING.value)
@@ -107,15 +110,43 @@ def recover_stale(db: Database, heartbeat_timeout: float) -> int:
 
 
 def heartbeat(db: Database, op_id: int) -> bool:
-    """Refresh the heartbeat; return True when a cancel was requested."""
+    """Refresh the heartbeat; return True when the sync must stop (see `_must_stop`)."""
     with db.write() as s:
-        s.execute(
+        result = s.execute(
             update(SyncOperation)
             .where(SyncOperation.id == op_id, SyncOperation.active_slot == ACTIVE)
             .values(heartbeat_at=utcnow())
         )
-        return bool(
-            s.scalar(select(SyncOperation.cancel_requested).where(SyncOperation.id == op_id))
+        return _must_stop(s, op_id, result.rowcount)
+
+
+def _must_stop(s, op_id: int, rowcount: int) -> bool:
+    """A cancel was requested, or the operation no longer holds the active slot: it was
+    retired as stale while this process was frozen or cut off, and another sync may be
+    running now, so this one must not write another batch."""
+    if rowcount == 0:
+        log.warning("sync %s no longer holds the active slot (retired as stale); stopping", op_id)
+        return True
+    return bool(s.scalar(select(SyncOperation.cancel_requested).where(SyncOperation.id == op_id)))
+
+
+def fence(s, op_id: int) -> None:
+    """Inside a write transaction: refresh the heartbeat and lock the operation's row, or raise
+    `SyncInterrupted` if the operation no longer holds the active slot.
+
+    Every batch calls this first, so a sync retired as stale (its process was frozen or cut
+    off from the database, and another sync may have started) cannot write one more batch
+    when it wakes; and while a batch holds the row, nobody can retire it.
+    """
+    held = s.execute(
+        update(SyncOperation)
+        .where(SyncOperation.id == op_id, SyncOperation.active_slot == ACTIVE)
+        .values(heartbeat_at=utcnow())
+    ).rowcount
+    if not held:
+        log.warning("sync %s no longer holds the active slot (retired as stale); stopping", op_id)
+        raise SyncInterrupted(
+            "Sync stopped: it had been marked interrupted after its process stopped responding."
         )
 
 
@@ -135,9 +166,9 @@ class Progress:
 
 
 def write_progress(db: Database, op_id: int, p: Progress) -> bool:
-    """Store progress (and a heartbeat); return True when a cancel was requested."""
+    """Store progress (and a heartbeat); return True when the sync must stop."""
     with db.write() as s:
-        s.execute(
+        result = s.execute(
             update(SyncOperation)
             .where(SyncOperation.id == op_id, SyncOperation.active_slot == ACTIVE)
             .values(
@@ -154,9 +185,7 @@ def write_progress(db: Database, op_id: int, p: Progress) -> bool:
                 heartbeat_at=utcnow(),
             )
         )
-        return bool(
-            s.scalar(select(SyncOperation.cancel_requested).where(SyncOperation.id == op_id))
-        )
+        return _must_stop(s, op_id, result.rowcount)
 
 
 def request_cancel(db: Database, requested_by: str) -> bool:

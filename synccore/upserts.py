@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from .db import Database
 from .models import Album, Artist, Genre, VocalStyle
+from .operations import fence
 from .rows import AlbumRow
 from .status import utcnow
 
@@ -133,6 +134,7 @@ def write_albums(
     """Write one batch atomically; return (created, updated, unchanged)."""
     now = utcnow()
     with db.write() as s:
+        fence(s, op_id)  # a sync retired as stale writes nothing more
         _lookups(s, batch, cache)
         existing = {
             key: (album_id, content_hash, removed)

@@ -205,3 +205,31 @@ def test_sigterm_stops_promptly_and_marks_interrupted_without_heartbeat_wait(
     assert sync.run_sync("next").status is SyncStatus.COMPLETED
     assert_catalog_equals(sync.db, expected_from_rows(rows))
     sync.close()
+
+
+def test_a_sync_retired_as_stale_while_frozen_writes_nothing_when_it_wakes(
+        database_url, sheet_server):
+    """A process frozen past the heartbeat timeout (SIGSTOP: a VM pause, a network partition)
+    is retired and another sync may start; when it wakes it must not write another batch."""
+    rows = sheet_version(0)
+    serve_sheet(sheet_server, rows)
+    sync = CatalogSync(api_settings(sheet_server.url, database_url,
+                                    heartbeat_timeout=HEARTBEAT_TIMEOUT))
+    proc = start_cli_sync(cli_env(database_url, sheet_server, SYNCCORE_BATCH_SIZE="2"))
+    try:
+        op_id = aim(sync.db, proc, "processing")
+        proc.send_signal(signal.SIGSTOP)
+        assert_interrupted_and_not_blocking(sync, op_id)
+        written = [a.key for a in stored_albums(sync.db) if a.last_sync_id == op_id]
+        proc.send_signal(signal.SIGCONT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert [a.key for a in stored_albums(sync.db) if a.last_sync_id == op_id] == written
+    assert proc.returncode == 1, out + err
+    status = sync.operation(op_id)
+    assert status.status is SyncStatus.INTERRUPTED and "heartbeat" in status.error
+    assert sync.run_sync("next").status is SyncStatus.COMPLETED
+    assert_catalog_equals(sync.db, expected_from_rows(rows))
+    sync.close()
