@@ -1,4 +1,5 @@
-"""Two dashboard processes on one database, Sync Now pressed in both at once: one sync.
+"""Dashboard processes: two on one database pressing Sync Now at once start one sync, and a
+normal stop (SIGTERM) of a dashboard mid-sync marks its sync interrupted at once.
 
 Two real `streamlit run app.py` servers on different ports share a SQLite catalog; Chromium
 (Debian's, driven by Playwright) opens both pages and presses Sync Now in each. The sheet is
@@ -21,7 +22,15 @@ from sqlalchemy import func, select
 from synccore import CatalogSync, SyncStatus
 from synccore.models import SyncOperation
 
-from .support_sheets import api_env, api_settings, serve_sheet, sheet_api, version_rows, wait_for
+from .support_sheets import (
+    active_operations,
+    api_env,
+    api_settings,
+    serve_sheet,
+    sheet_api,
+    version_rows,
+    wait_for,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/lib/chromium/chromium"
@@ -102,3 +111,40 @@ def test_two_dashboards_pressing_sync_at_once_start_one_sync(tmp_path):
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+
+
+def test_sigterm_to_a_dashboard_mid_sync_marks_it_interrupted_at_once(tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    database_url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    with sheet_api() as server:
+        serve_sheet(server, version_rows(1500, 0))
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SYNCCORE_", "GOOGLE_"))}
+        env.update(api_env(server), SYNCCORE_DATABASE_URL=database_url, SYNCCORE_BATCH_SIZE="1",
+                   SYNCCORE_HEARTBEAT_TIMEOUT="3600")  # only the stop itself can end it now
+        port = free_port()
+        proc = start_dashboard(port, env)
+        sync = CatalogSync(api_settings(server.url, database_url, heartbeat_timeout=3600))
+        try:
+            wait_for(lambda: answers(port), 60, "streamlit to answer", 0.2)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+                page = browser.new_page()
+                page.goto(f"http://127.0.0.1:{port}/")
+                button = page.get_by_role("button", name="Sync Now")
+                expect(button).to_be_enabled(timeout=60_000)
+                button.click()
+                wait_for(lambda: (s := sync.current_status()) and s.stage == "processing", 60,
+                         "the dashboard's sync to reach processing")
+                proc.terminate()  # SIGTERM, as systemd or docker stop sends it
+                proc.wait(timeout=60)
+                browser.close()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        status = sync.current_status()
+        assert status.status is SyncStatus.INTERRUPTED, (status.message, proc.stdout.read())
+        assert status.message == "Sync interrupted: the server is shutting down."
+        assert not active_operations(sync.db)
+        sync.close()
