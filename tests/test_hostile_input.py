@@ -152,6 +152,8 @@ def sheets(draw) -> GeneratedSheet:
         row = [draw(cell[c]) if c in cell else draw(text_cells(["note"])) for c in order]
         if kind == "ragged":
             row = row[: draw(st.integers(0, len(row)))]
+        elif draw(st.integers(0, 5)) == 0:  # cells beyond the last header column
+            row += draw(st.lists(text_cells(["beyond"]), min_size=1, max_size=3))
         data.append(row)
     if data and draw(st.booleans()):  # a duplicate of an earlier row, maybe edited
         copy = list(draw(st.sampled_from(data)))
@@ -198,6 +200,9 @@ def check_sheet_syncs_cleanly(sync: CatalogSync, sheet: GeneratedSheet) -> None:
             assert (number in albums) != (number in errors), f"row {number}: {row!r}"
             if number in albums:
                 assert albums[number].title == title  # stored as the text it was
+            elif errors[number].startswith("Duplicate of row "):
+                winner = int(errors[number].split()[3].rstrip(":"))
+                assert winner > number and winner in albums  # the later row won
         elif len(filled) >= 2:
             assert number in errors and number not in albums, f"row {number}: {row!r}"
             assert "Missing" in errors[number]
