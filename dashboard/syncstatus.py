@@ -50,8 +50,8 @@ def is_wait_message(message: str) -> bool:
 
 def count_metrics(status: OperationStatus) -> list[tuple[str, str]]:
     """The metric row: processed/total, then created, updated, unchanged and failed."""
-    reading = status.is_active and status.stage == SyncStage.FETCHING.value
-    label = "Rows read" if reading else "Processed"
+    # While (or if it ended while) reading the sheet, the counts are rows read, not albums.
+    label = "Rows read" if status.stage == SyncStage.FETCHING.value else "Processed"
     done = f"{status.processed:,} / {status.total:,}" if status.total else f"{status.processed:,}"
     return [
         (label, done),
@@ -85,15 +85,30 @@ def render_progress(status: OperationStatus, zone: tzinfo) -> None:
                          f"{format_time(status.started_at, zone)}, from {status.source}."))
 
 
+def outcome_text(status: OperationStatus) -> tuple[str, str | None]:
+    """(headline, detail) for an ended sync; a failure's detail says what went wrong and what
+    to do. The headline drops the cause when the detail starts by repeating it."""
+    if status.status not in (SyncStatus.FAILED, SyncStatus.INTERRUPTED):
+        return status.message, None
+    detail = status.error or FAILURE_ADVICE
+    prefix = "Sync failed: "
+    if status.message.startswith(prefix):
+        cause = status.message[len(prefix):].rstrip(".")
+        if cause and detail.startswith(cause):
+            return "Sync failed.", detail
+    return status.message, detail
+
+
 def render_outcome(status: OperationStatus, sync: CatalogSync, zone: tzinfo) -> None:
     """How the most recent sync ended: the message, what to do, and its failed rows."""
     alert, icon = OUTCOMES.get(status.status, (st.info, None))
-    text = f"**{plain(status.message)}**"
-    if status.status in (SyncStatus.FAILED, SyncStatus.INTERRUPTED):
-        detail = status.error or FAILURE_ADVICE
+    headline, detail = outcome_text(status)
+    text = f"**{plain(headline)}**"
+    if detail:
         text += f"\n\n{plain(detail)}"
     alert(text, icon=icon)
-    render_metrics(status)
+    if status.total or status.processed:
+        render_metrics(status)
     took = ""
     if status.finished_at:
         took = f", took {format_duration((status.finished_at - status.started_at).total_seconds())}"

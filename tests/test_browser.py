@@ -185,6 +185,19 @@ def test_press_sync_watch_it_run_and_a_second_tab_sees_it(browser, dashboard):
     page.close()
 
 
+def test_cancel_stops_a_running_sync(browser, dashboard):
+    page, _ = open_app(browser, dashboard.url)
+    expect(sync_button(page)).to_be_enabled(timeout=60_000)  # an earlier sync has ended
+    sync_button(page).click()
+    expect(sync_button(page)).to_contain_text("Syncing...", timeout=2_000)
+    page.locator(".st-key-cancel-sync").get_by_role("button").click()
+    expect(sync_button(page)).to_contain_text("Sync Now", timeout=30_000)
+    wait_for_app_run(page)
+    expect(page.get_by_test_id("stAlertContentInfo")).to_contain_text("Sync cancelled by")
+    screenshot(page, "sync-5-cancelled")
+    page.close()
+
+
 def test_album_named_like_html_renders_as_text(browser, dashboard):
     engine = CatalogSync(load_settings(environ=dashboard.settings))
     try:

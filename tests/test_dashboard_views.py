@@ -16,7 +16,7 @@ from dashboard.catalogview import albums_frame, page_count, showing_caption
 from dashboard.context import may_sync, read_only_reason
 from dashboard.lastsync import last_synced_html
 from dashboard.rowerrors import neutralise_cell, row_errors_csv
-from dashboard.syncstatus import count_metrics, is_wait_message, stage_heading
+from dashboard.syncstatus import count_metrics, is_wait_message, outcome_text, stage_heading
 from dashboard.text import plain
 from dashboard.timefmt import format_duration
 from synccore import AlbumView, OperationStatus, RowErrorRecord, SyncStatus
@@ -59,6 +59,9 @@ def test_metrics_say_rows_read_while_fetching_and_processed_after():
     assert count_metrics(status(stage="fetching", processed=2000, total=6000))[0] == (
         "Rows read", "2,000 / 6,000")
     assert count_metrics(status())[0] == ("Processed", "15 / 47")
+    cancelled_while_reading = status(status=SyncStatus.CANCELLED, stage="fetching",
+                                     processed=2000, total=6000)
+    assert count_metrics(cancelled_while_reading)[0] == ("Rows read", "2,000 / 6,000")
     assert [label for label, _ in count_metrics(status())] == [
         "Processed", "Created", "Updated", "Unchanged", "Failed"]
 
@@ -139,3 +142,19 @@ def test_streamlit_config_is_for_an_internal_deployment():
     assert config["server"]["headless"] is True
     assert config["browser"]["gatherUsageStats"] is False
     assert config["client"]["showErrorDetails"] in ("type", "none")
+
+
+def test_failure_headline_does_not_repeat_the_cause():
+    failed = status(status=SyncStatus.FAILED,
+                    message="Sync failed: The CSV file x.csv does not exist.",
+                    error="The CSV file x.csv does not exist. Check SYNCCORE_SHEET.")
+    assert outcome_text(failed) == ("Sync failed.",
+                                     "The CSV file x.csv does not exist. Check SYNCCORE_SHEET.")
+    unexpected = status(status=SyncStatus.FAILED, message="Sync failed: unexpected error",
+                        error="Unexpected error (KeyError). See the server log.")
+    assert outcome_text(unexpected) == ("Sync failed: unexpected error",
+                                        "Unexpected error (KeyError). See the server log.")
+    assert outcome_text(status(status=SyncStatus.FAILED, message="Sync failed: x", error=None)
+                        )[1].startswith("Check the settings")
+    done = status(status=SyncStatus.COMPLETED, message="Sync complete! Updated 3 albums")
+    assert outcome_text(done) == ("Sync complete! Updated 3 albums", None)
