@@ -7,8 +7,9 @@ progresses and finishes operations through synccore's real API, which is what th
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
-from dashboard.context import local_user_name
+from dashboard.context import _catalog_sync, local_user_name, settings_fingerprint
 from synccore import CatalogSync, Progress, SyncStage, SyncStatus, load_settings, operations
 from synccore.sync import execute_operation
 
@@ -275,3 +276,28 @@ def test_bad_number_setting_is_a_message(secrets):
     at = make_app({**secrets, "SYNCCORE_REMOVAL_GUARD": "lots"}).run()
     assert not at.exception
     assert "SYNCCORE_REMOVAL_GUARD must be a number" in page_text(at)
+
+
+def test_refresh_rerun_reads_only_the_status_and_never_the_catalog(secrets, other):
+    other.run_sync("tester")  # a filled catalog and a finished sync
+    claim(other)
+    at = make_app(secrets).run()
+    settings = load_settings(secrets)  # what the page builds; the same cached engine
+    app_sync = _catalog_sync(settings_fingerprint(settings), settings)
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()).lower())
+
+    event.listen(app_sync.db.read_engine, "before_cursor_execute", record)
+    try:
+        at.run()  # what each 2 s autorefresh does
+    finally:
+        event.remove(app_sync.db.read_engine, "before_cursor_execute", record)
+    assert autorefresh_rendered(at)
+    queries = [q for q in statements if q.startswith("select")]
+    assert queries, "the rerun read nothing: the status was not read fresh"
+    assert all("sync_operations" in q for q in queries), queries
+    assert not any(table in q for q in queries
+                   for table in ("albums", "artists", "genres", "sync_results", "row_errors"))
+    assert _catalog_sync(settings_fingerprint(settings), settings) is app_sync  # once per process
