@@ -135,8 +135,10 @@ def sync_page() -> None:
         st.warning(plain(notice), icon=":material/info:")
 
     if status is None:
-        st.info("No sync has run yet. Press **Sync Now** to fill the catalog from the sheet.",
-                icon=":material/arrow_upward:")
+        hint = " Press **Sync Now** to fill the catalog from the sheet."
+        if not dash.viewer.can_sync:
+            hint = ""
+        st.info(f"No sync has run yet.{hint}", icon=":material/arrow_upward:")
     elif status.is_active:
         render_progress(status, zone)
         st_autorefresh(interval=REFRESH_MS, key="sync-refresh")

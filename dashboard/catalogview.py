@@ -49,9 +49,9 @@ def spotify_url(url: str | None) -> str | None:
 
 def other_url(url: str | None) -> str | None:
     """A link to another site, kept only if it is plain http(s)."""
-    if url and not url.startswith(SPOTIFY_PREFIX) and url.lower().startswith(("https://", "http://")):
-        return url
-    return None
+    if not url or url.startswith(SPOTIFY_PREFIX):
+        return None
+    return url if url.lower().startswith(("https://", "http://")) else None
 
 
 def albums_frame(items: Sequence[AlbumView], *, show_removed: bool = False) -> pd.DataFrame:

@@ -70,7 +70,8 @@ def read_only_reason(auth_configured: bool, logged_in: bool, email: str | None,
     if may_sync(auth_configured, logged_in, email, allowed):
         return None
     if not logged_in:
-        return "Sign in to start or cancel a sync. You can follow the sync status without signing in."
+        return ("Sign in to start or cancel a sync. You can follow the sync status without "
+                "signing in.")
     if not email:
         return ("Your sign-in did not share an email address, so this dashboard cannot check "
                 "whether you may sync. You can follow the sync status read-only.")

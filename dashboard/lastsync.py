@@ -53,7 +53,8 @@ _SCRIPT = """
 _STYLE = (
     "html,body{margin:0;padding:0;background:transparent;overflow:hidden}"
     "#last-synced{font-family:'Source Sans','Source Sans Pro',-apple-system,BlinkMacSystemFont,"
-    "'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;font-size:16px;line-height:" + str(HEIGHT_PX) + "px;"
+    "'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;font-size:16px;"
+    "line-height:" + str(HEIGHT_PX) + "px;"
     "color:#5e6170;white-space:nowrap;cursor:default}"
 )
 

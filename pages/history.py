@@ -28,7 +28,8 @@ def sync_details(summary: SyncSummary) -> None:
         st.markdown(plain(summary.error))
     st.caption(plain(
         f"Triggered by {summary.triggered_by} from {summary.source}; started "
-        f"{format_time(summary.started_at, zone)}, took {format_duration(summary.duration_seconds)}."
+        f"{format_time(summary.started_at, zone)}, "
+        f"took {format_duration(summary.duration_seconds)}."
     ))
     if summary.failed:
         with problems_shown():

@@ -243,7 +243,8 @@ def test_signed_in_user_not_on_the_allowlist_is_read_only(secrets):
 
 
 def test_allowlisted_user_syncs_and_is_recorded(secrets, other):
-    secrets = {**secrets, "auth": AUTH, "SYNCCORE_ALLOWED_USERS": "bob@example.com, alice@example.com"}
+    allowed = "bob@example.com, alice@example.com"
+    secrets = {**secrets, "auth": AUTH, "SYNCCORE_ALLOWED_USERS": allowed}
     at = make_app(secrets, user={"is_logged_in": True, "email": "Alice@Example.com"}).run()
     assert not button(at, "sync-now").disabled
     button(at, "sync-now").click().run()
