@@ -22,6 +22,7 @@ SCENARIOS: dict[str, Callable[[Context], list[Figure]]] = {
     "throughput": throughput.throughput,
     "unchanged": throughput.unchanged,
     "status": dashboard.status_rerun,
+    "tabs": dashboard.watched_sync,
     "feedback": dashboard.first_feedback,
     "largest": largest.largest,
     "catalog": largest.catalog,  # after "largest": it reads the catalog that one left

@@ -81,14 +81,22 @@ def status_rerun(ctx: Context) -> list[Figure]:
                  f"during a {albums:,}-album sync of {sync['seconds']:.1f} s",
         ))
         figures.extend(_app_rerun(ctx, db, sheet, kind, albums))
-    problem = browser_problem()
-    for tabs in (0, 5, 10):
-        figures.append(Figure(
-            SCENARIO_4, f"{albums:,}-album sync with {tabs} Chromium tabs watching", None, "s",
-            kind, target="10 tabs <= 1.15x 0 tabs" if tabs == 10 else "",
-            note=f"n/a: {problem}" if problem else "not measured",
-        ))
     return figures
+
+
+def watched_sync(ctx: Context) -> list[Figure]:
+    """A sync with 0, 5 and 10 Chromium tabs watching (bench.browser), or n/a with why not."""
+    problem = browser_problem()
+    if problem is None:
+        from . import browser
+
+        try:
+            return browser.watched_sync(ctx)
+        except Exception as exc:  # noqa: BLE001 - report, run the rest
+            problem = f"the browser run failed ({type(exc).__name__}: {str(exc)[:200]})"
+    return [Figure(SCENARIO_4, f"sync with {tabs} Chromium tabs watching", None, "s",
+                   target="10 tabs <= 1.15x 0 tabs" if tabs == 10 else "", note=f"n/a: {problem}")
+            for tabs in (0, 5, 10)]
 
 
 def _app_rerun(ctx: Context, db: str, sheet: str, kind: str, albums: int) -> list[Figure]:
@@ -157,9 +165,19 @@ def first_feedback(ctx: Context, repeats: int = 5) -> list[Figure]:
                 time.sleep(0.02)
         sync.close()
     problem = browser_problem()
+    clicked: list[Figure] = []
+    if problem is None:
+        from . import browser
+
+        try:
+            clicked = browser.first_feedback(ctx)
+        except Exception as exc:  # noqa: BLE001 - report, run the rest
+            problem = f"the browser run failed ({type(exc).__name__}: {str(exc)[:200]})"
+    if problem:
+        clicked = [Figure(SCENARIO_5, "Sync pressed -> first status shown (browser)", None, "s",
+                          kind, target="< 1 s", note=f"n/a: {problem}")]
     return [
-        Figure(SCENARIO_5, "Sync pressed -> first status shown (browser)", None, "s", kind,
-               target="< 1 s", note=f"n/a: {problem}" if problem else "not measured"),
+        *clicked,
         Figure(SCENARIO_5, "start_sync() -> first status row the page shows, median",
                statistics.median(first_status) if first_status else None, "s", kind,
                target="< 1 s", holds=bool(first_status) and max(first_status) < 1.0,
