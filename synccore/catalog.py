@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, distinct, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from .models import Album, Artist, Genre, VocalStyle
@@ -155,14 +155,16 @@ def catalog_facets(session: Session) -> CatalogFacets:
         vocal_styles=list(session.scalars(select(VocalStyle.name).order_by(VocalStyle.name))),
         countries=list(
             session.scalars(
-                select(distinct(Artist.country))
+                select(Artist.country)
+                .distinct()
                 .where(Artist.country.is_not(None))
                 .order_by(Artist.country)
             )
         ),
         years=list(
             session.scalars(
-                select(distinct(Album.release_year))
+                select(Album.release_year)
+                .distinct()
                 .where(active, Album.release_year.is_not(None))
                 .order_by(Album.release_year.desc())
             )
