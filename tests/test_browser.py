@@ -201,6 +201,20 @@ def test_cancel_stops_a_running_sync(browser, dashboard):
     page.close()
 
 
+def test_rate_limit_wait_shows_as_such_and_the_sync_carries_on(browser, dashboard, sheets_api):
+    page, _ = open_app(browser, dashboard.url)
+    expect(sync_button(page)).to_be_enabled(timeout=60_000)
+    sheets_api.inject(429, times=1, retry_after=6)  # Google says: retry in 6 s
+    sync_button(page).click()
+    wait = page.locator(".st-key-sync-progress").get_by_test_id("stAlertContentWarning")
+    expect(wait).to_contain_text("Rate limited by Google Sheets, retrying in", timeout=20_000)
+    screenshot(page, "sync-6-rate-limited")
+    expect(sync_button(page)).to_contain_text("Sync Now", timeout=60_000)
+    wait_for_app_run(page)
+    expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text("Sync complete!")
+    page.close()
+
+
 def test_album_named_like_html_renders_as_text(browser, dashboard):
     engine = CatalogSync(load_settings(environ=dashboard.settings))
     try:
