@@ -18,7 +18,7 @@ from .config import load_settings
 from .errors import SyncAlreadyRunning, SyncError
 from .operations import Progress, default_user
 from .progress import shutdown_requested
-from .service import CatalogSync
+from .service import CatalogSync, running_here, stop_running_syncs
 from .status import OperationStatus
 
 EXIT_OK, EXIT_FAILED, EXIT_BUSY = 0, 1, 3
@@ -69,11 +69,19 @@ def cmd_sync(sync: CatalogSync, args) -> int:
               "a real Google Sheet.", file=sys.stderr)
     bar = TerminalProgress()
     try:
-        status = sync.run_sync(default_user(), force=args.force, on_progress=bar)
+        op_id = sync.start_sync(default_user(), force=args.force, on_progress=bar)
     except SyncAlreadyRunning as exc:
         bar.done()
         print(str(exc), file=sys.stderr)
         return EXIT_BUSY
+    # The sync runs in a thread so that a stop (SIGTERM, Ctrl-C) is answered at once, even
+    # while the sync waits on a stalled Google request.
+    while (status := sync.operation(op_id)).is_active and running_here(op_id):
+        if shutdown_requested.is_set():
+            stop_running_syncs()
+            status = sync.operation(op_id)
+            break
+        shutdown_requested.wait(0.2)
     bar.done()
     if args.json:
         _print_json(status.to_json())

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 # Set when the process is shutting down (SIGTERM or interpreter exit): syncs stop promptly.
 shutdown_requested = threading.Event()
+SHUTDOWN_MESSAGE = "Sync interrupted: the server is shutting down."
+SHUTDOWN_ERROR = "The process running the sync was stopped. Run the sync again."
 
 
 class Reporter:
@@ -64,7 +66,7 @@ class Reporter:
     def check_stop(self) -> None:
         """Raise between batches if someone cancelled or the process is stopping."""
         if shutdown_requested.is_set():
-            raise SyncInterrupted("Sync interrupted: the server is shutting down.")
+            raise SyncInterrupted(SHUTDOWN_MESSAGE)
         if self.cancel_requested:
             raise SyncCancelled("Sync cancelled.")
 

@@ -7,7 +7,9 @@ sync, read its live status, the history and the catalog. Nothing here imports St
 from __future__ import annotations
 
 import atexit
+import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -19,21 +21,45 @@ from .config import Settings, load_settings
 from .db import Database
 from .models import SyncOperation, SyncResult, SyncRowError, SyncStatus
 from .operations import Progress
-from .progress import shutdown_requested
+from .progress import SHUTDOWN_ERROR, SHUTDOWN_MESSAGE, shutdown_requested
 from .status import OperationStatus, RowErrorRecord, SyncSummary, as_utc
 
 ProgressCallback = Callable[[Progress], None]
+log = logging.getLogger(__name__)
 
-_sync_threads: set[threading.Thread] = set()
+# This process's background syncs: thread -> (database, operation id).
+_sync_threads: dict[threading.Thread, tuple[Database, int]] = {}
 
 
-@atexit.register
-def _stop_syncs_at_exit() -> None:
-    """On a normal server stop, end daemon-thread syncs as interrupted instead of leaving
-    them to the heartbeat timeout (daemon threads are killed when the interpreter exits)."""
+def stop_running_syncs(grace: float = 3.0) -> None:
+    """End this process's syncs for a stop (SIGTERM, Ctrl-C, interpreter exit), marked
+    interrupted at once rather than after the heartbeat timeout.
+
+    Each sync is asked to stop at its next chunk or batch and given `grace` seconds; one still
+    busy after that (e.g. waiting on a stalled Google request) is marked interrupted from here.
+    It cannot write afterwards: every batch first checks that its operation holds the slot.
+    """
     shutdown_requested.set()
+    deadline = time.monotonic() + grace
     for thread in list(_sync_threads):
-        thread.join(timeout=10)
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    for thread, (db, op_id) in list(_sync_threads.items()):
+        if not thread.is_alive():
+            continue
+        try:
+            operations.finish(db, op_id, SyncStatus.INTERRUPTED, SHUTDOWN_MESSAGE,
+                              error=SHUTDOWN_ERROR)
+        except Exception:  # noqa: BLE001 - the heartbeat timeout remains the fallback
+            log.warning("could not mark sync %s interrupted at shutdown", op_id, exc_info=True)
+        _sync_threads.pop(thread, None)  # abandoned: a daemon thread, gone at exit
+
+
+atexit.register(stop_running_syncs)
+
+
+def running_here(op_id: int) -> bool:
+    """Whether this process's thread for the operation is still running."""
+    return any(op == op_id for _, op in list(_sync_threads.values()))
 
 
 class CatalogSync:
@@ -45,7 +71,8 @@ class CatalogSync:
 
     # -- running ---------------------------------------------------------------------------
 
-    def start_sync(self, triggered_by: str, *, force: bool = False) -> int:
+    def start_sync(self, triggered_by: str, *, force: bool = False,
+                   on_progress: ProgressCallback | None = None) -> int:
         """Claim the active slot and run the sync in a daemon thread; return the operation id.
 
         Raises `SyncAlreadyRunning` (and starts nothing) when another sync is active anywhere.
@@ -55,12 +82,12 @@ class CatalogSync:
         op_id = operations.claim(self.db, self.settings, triggered_by, force=force)
         def run() -> None:
             try:
-                execute_operation(self.db, self.settings, op_id)
+                execute_operation(self.db, self.settings, op_id, on_progress=on_progress)
             finally:
-                _sync_threads.discard(threading.current_thread())
+                _sync_threads.pop(threading.current_thread(), None)
 
         thread = threading.Thread(target=run, name=f"synccore-sync-{op_id}", daemon=True)
-        _sync_threads.add(thread)
+        _sync_threads[thread] = (self.db, op_id)
         thread.start()
         return op_id
 

@@ -36,7 +36,7 @@ from .errors import (
 )
 from .models import Album, SyncStage, SyncStatus
 from .operations import Progress
-from .progress import Heartbeat, Reporter
+from .progress import SHUTDOWN_ERROR, Heartbeat, Reporter
 from .rows import AlbumRow, ReleaseDate, RowError, find_header, parse_row
 from .sources import open_source
 from .sources.base import RawRow, SheetSource
@@ -64,7 +64,7 @@ class FetchResult:
 
     spool: tempfile.SpooledTemporaryFile
     chunks: int
-    winners: dict[int, int]  # hash(album key) -> row number of the row that wins
+    winners: dict[int, int]  # hash(album key) -> packed winner (see `_winner`)
     errors: list[RowError] = field(default_factory=list)
     rows_read: int = 0
 
@@ -155,7 +155,7 @@ def _parse_chunk(chunk: list[RawRow], columns, result: FetchResult) -> None:
         if isinstance(parsed, RowError):
             errors.append(parsed)
             continue
-        winners[hash(parsed.key)] = parsed.row_number  # a later row with the same key wins
+        winners[hash(parsed.key)] = _winner(parsed)  # a later row with the same key wins
         albums.append(parsed)
     if albums:
         pickle.dump([_as_tuple(a) for a in albums], result.spool, protocol=pickle.HIGHEST_PROTOCOL)
@@ -167,6 +167,8 @@ def _parse_chunk(chunk: list[RawRow], columns, result: FetchResult) -> None:
 _ALBUM_FIELDS = attrgetter(*(f.name for f in fields(AlbumRow)))
 _RELEASE_FIELDS = attrgetter(*(f.name for f in fields(ReleaseDate)))
 _RELEASE_AT = [f.name for f in fields(AlbumRow)].index("release")
+_KEY_AT = [f.name for f in fields(AlbumRow)].index("key")
+_ROW_AT = [f.name for f in fields(AlbumRow)].index("row_number")
 
 
 def _as_tuple(album: AlbumRow) -> tuple:
@@ -179,25 +181,48 @@ def _from_tuple(values: tuple) -> AlbumRow:
                     *values[_RELEASE_AT + 1 :])
 
 
-def read_spool(fetched: FetchResult) -> Iterator[list[AlbumRow]]:
+def read_spool(fetched: FetchResult) -> Iterator[list[tuple]]:
+    """The spooled albums, a chunk at a time, as tuples (`_from_tuple` makes an AlbumRow)."""
     for _ in range(fetched.chunks):
-        yield [_from_tuple(values) for values in pickle.load(fetched.spool)]
+        yield pickle.load(fetched.spool)
+
+
+# A winner is one int per album key, so a 1.25-million-row sheet's map stays small: the row
+# number of the row that wins (bits 0-31), whether the catalog already holds exactly that
+# content (bit 32, set by `plan_removals`), and the hash of its content hash (bits 33 up).
+_ROW_BITS = 0xFFFF_FFFF
+_UNCHANGED = 1 << 32
+_HASH_SHIFT = 33
+_HASH_BITS = 0xFFFF_FFFF_FFFF_FFFF
+
+
+def _winner(album: AlbumRow) -> int:
+    return ((hash(album.content_hash) & _HASH_BITS) << _HASH_SHIFT) | album.row_number
 
 
 def plan_removals(db: Database, winners: dict[int, int]) -> tuple[list[int], int]:
-    """Ids of catalog albums no longer in the sheet, and how many albums the catalog has."""
+    """Ids of catalog albums no longer in the sheet, and how many albums the catalog has.
+
+    The same pass marks each winner whose album is stored with the same content hash and not
+    removed, so the write stage skips it without a query (the common case of a re-sync).
+    """
     gone: list[int] = []
     active = 0
     with db.session() as s:
         rows = s.execute(
-            select(Album.id, Album.key).where(Album.removed_at.is_(None)).execution_options(
+            select(Album.id, Album.key, Album.content_hash, Album.removed_at).execution_options(
                 yield_per=20_000
             )
         )
-        for album_id, key in rows:
+        for album_id, key, stored_hash, removed_at in rows:
+            if removed_at is not None:
+                continue  # a removed album back in the sheet is written, to restore it
             active += 1
-            if hash(key) not in winners:
+            winner = winners.get(hash(key))
+            if winner is None:
                 gone.append(album_id)
+            elif winner >> _HASH_SHIFT == hash(stored_hash) & _HASH_BITS:
+                winners[hash(key)] = winner | _UNCHANGED
     return gone, active
 
 
@@ -251,31 +276,20 @@ def sync_albums(
         reporter.update(progress, force=True)
         cache = LookupCache.load(db)
         for chunk in read_spool(fetched):
-            winners = [r for r in chunk if fetched.winners[hash(r.key)] == r.row_number]
-            for r in chunk:
-                if fetched.winners[hash(r.key)] != r.row_number:
-                    errors.append(_duplicate_error(r, fetched.winners[hash(r.key)]))
-            for start in range(0, len(winners), settings.batch_size):
+            reporter.check_stop()
+            with collector_paused():
+                changed = _changed_winners(chunk, fetched.winners, counts, errors)
+            for start in range(0, len(changed), settings.batch_size):
                 reporter.check_stop()
-                batch = winners[start : start + settings.batch_size]
+                batch = changed[start : start + settings.batch_size]
                 with collector_paused():
                     created, updated, unchanged = write_albums(db, batch, op_id, cache)
                 counts.created += created
                 counts.updated += updated
                 counts.unchanged += unchanged
                 counts.processed += len(batch)
-                reporter.update(
-                    Progress(
-                        SyncStage.PROCESSING,
-                        f"Syncing album {counts.processed:,} of {total:,}...",
-                        processed=counts.processed,
-                        total=total,
-                        created=counts.created,
-                        updated=counts.updated,
-                        unchanged=counts.unchanged,
-                        failed=len(errors),
-                    )
-                )
+                _report_batch(reporter, counts, total, len(errors))
+            _report_batch(reporter, counts, total, len(errors))
         reporter.check_stop()
         reporter.update(
             Progress(
@@ -295,6 +309,38 @@ def sync_albums(
         return counts, sorted(errors, key=lambda e: e.row_number)
     finally:
         fetched.spool.close()
+
+
+def _changed_winners(chunk: list[tuple], winners: dict[int, int], counts: Counts,
+                     errors: list[RowError]) -> list[AlbumRow]:
+    """The chunk's albums that need writing: winners of their key whose content the catalog
+    does not already hold. Unchanged ones are counted; losing duplicates become row errors."""
+    changed: list[AlbumRow] = []
+    for values in chunk:
+        winner = winners[hash(values[_KEY_AT])]
+        if winner & _ROW_BITS != values[_ROW_AT]:
+            errors.append(_duplicate_error(_from_tuple(values), winner & _ROW_BITS))
+        elif winner & _UNCHANGED:
+            counts.unchanged += 1
+            counts.processed += 1
+        else:
+            changed.append(_from_tuple(values))
+    return changed
+
+
+def _report_batch(reporter: Reporter, counts: Counts, total: int, failed: int) -> None:
+    reporter.update(
+        Progress(
+            SyncStage.PROCESSING,
+            f"Syncing album {counts.processed:,} of {total:,}...",
+            processed=counts.processed,
+            total=total,
+            created=counts.created,
+            updated=counts.updated,
+            unchanged=counts.unchanged,
+            failed=failed,
+        )
+    )
 
 
 def _duplicate_error(row: AlbumRow, winner: int) -> RowError:
@@ -362,7 +408,7 @@ def execute_operation(
     except SyncInterrupted as exc:
         _finish(
             db, op_id, SyncStatus.INTERRUPTED, str(exc), progress=reporter.current,
-            error="The process running the sync was stopped. Run the sync again.",
+            error=SHUTDOWN_ERROR,
         )
     except SyncError as exc:
         _finish(

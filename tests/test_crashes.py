@@ -233,3 +233,28 @@ def test_a_sync_retired_as_stale_while_frozen_writes_nothing_when_it_wakes(
     assert sync.run_sync("next").status is SyncStatus.COMPLETED
     assert_catalog_equals(sync.db, expected_from_rows(rows))
     sync.close()
+
+
+def test_sigterm_during_a_stalled_google_request_still_marks_interrupted_at_once(
+        database_url, sheet_server):
+    """Google stalls (the request would wait out its 60 s timeout): a stop must not wait."""
+    serve_sheet(sheet_server, sheet_version(0))
+    sheet_server.inject("slow", times=1, path_contains="/v4/spreadsheets", delay=600)
+    sync = CatalogSync(api_settings(sheet_server.url, database_url, heartbeat_timeout=3600))
+    proc = start_cli_sync(cli_env(database_url, sheet_server, SYNCCORE_HEARTBEAT_TIMEOUT="3600",
+                                  SYNCCORE_REQUEST_TIMEOUT="600"))
+    try:
+        op_id = aim(sync.db, proc, "fetching")
+        wait_for(lambda: sheet_server.request_log, 30, "the stalled request")
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)  # far less than the stalled request's 600 s
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, out + err
+    status = sync.operation(op_id)
+    assert status.status is SyncStatus.INTERRUPTED
+    assert status.message == "Sync interrupted: the server is shutting down."
+    assert not active_operations(sync.db)
+    assert stored_albums(sync.db) == []
+    sync.close()

@@ -113,15 +113,19 @@ def test_two_dashboards_pressing_sync_at_once_start_one_sync(tmp_path):
                     proc.wait()
 
 
-def test_sigterm_to_a_dashboard_mid_sync_marks_it_interrupted_at_once(tmp_path):
+@pytest.mark.parametrize("moment", ["processing", "stalled google request"])
+def test_sigterm_to_a_dashboard_mid_sync_marks_it_interrupted_at_once(tmp_path, moment):
     from playwright.sync_api import expect, sync_playwright
 
     database_url = f"sqlite:///{tmp_path / 'catalog.db'}"
     with sheet_api() as server:
         serve_sheet(server, version_rows(1500, 0))
+        if moment != "processing":  # the request would wait out a 600 s timeout
+            server.inject("slow", times=1, path_contains="/v4/spreadsheets", delay=600)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SYNCCORE_", "GOOGLE_"))}
         env.update(api_env(server), SYNCCORE_DATABASE_URL=database_url, SYNCCORE_BATCH_SIZE="1",
-                   SYNCCORE_HEARTBEAT_TIMEOUT="3600")  # only the stop itself can end it now
+                   SYNCCORE_HEARTBEAT_TIMEOUT="3600",  # only the stop itself can end it now
+                   SYNCCORE_REQUEST_TIMEOUT="600")
         port = free_port()
         proc = start_dashboard(port, env)
         sync = CatalogSync(api_settings(server.url, database_url, heartbeat_timeout=3600))
@@ -134,8 +138,9 @@ def test_sigterm_to_a_dashboard_mid_sync_marks_it_interrupted_at_once(tmp_path):
                 button = page.get_by_role("button", name="Sync Now")
                 expect(button).to_be_enabled(timeout=60_000)
                 button.click()
-                wait_for(lambda: (s := sync.current_status()) and s.stage == "processing", 60,
-                         "the dashboard's sync to reach processing")
+                stage = "processing" if moment == "processing" else "fetching"
+                wait_for(lambda: (s := sync.current_status()) and s.stage == stage, 60,
+                         f"the dashboard's sync to reach {stage}")
                 proc.terminate()  # SIGTERM, as systemd or docker stop sends it
                 proc.wait(timeout=60)
                 browser.close()
