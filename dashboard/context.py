@@ -168,6 +168,9 @@ def open_dashboard() -> Dashboard:
     except SQLAlchemyError as exc:
         show_problem("The catalog database cannot be opened", database_problem(exc))
         st.stop()
+    except OSError as exc:  # e.g. a SQLite folder that cannot be created
+        show_problem("The catalog database cannot be opened", file_problem(exc))
+        st.stop()
     return Dashboard(settings, sync, current_viewer(settings, secrets))
 
 
@@ -189,6 +192,12 @@ def database_problem(exc: SQLAlchemyError) -> str:
     """A database failure for the reader: its kind, never the URL (it may hold a password)."""
     return (f"The database did not answer as expected ({type(exc).__name__}). Check "
             "SYNCCORE_DATABASE_URL and that the database server is running, then reload the page.")
+
+
+def file_problem(exc: OSError) -> str:
+    return (f"A file the catalog needs cannot be used ({exc.strerror or type(exc).__name__}). "
+            "Check the path in SYNCCORE_DATABASE_URL and that its folder is writable, then "
+            "reload the page.")
 
 
 def show_problem(title: str, detail: str) -> None:

@@ -17,6 +17,7 @@ from synccore.status import RowErrorRecord
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 TABLE_ROW_LIMIT = 5_000  # the CSV always has every stored row
+STORED_ROW_LIMIT = 100_000  # the engine stores at most this many per sync (sync.py)
 
 
 def neutralise_cell(value: object) -> object:
@@ -47,8 +48,10 @@ def row_errors_csv(errors: Sequence[RowErrorRecord]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def render_row_errors(errors: Sequence[RowErrorRecord], *, operation_id: int, key: str) -> None:
-    """The failed rows table and its CSV download."""
+def render_row_errors(errors: Sequence[RowErrorRecord], *, operation_id: int, key: str,
+                      failed: int | None = None) -> None:
+    """The failed rows table and its CSV download; `failed` is how many rows the sync
+    counted, which can exceed what it stored."""
     if not errors:
         st.caption("No failed rows were recorded for this sync.")
         return
@@ -67,6 +70,8 @@ def render_row_errors(errors: Sequence[RowErrorRecord], *, operation_id: int, ke
     if len(errors) > len(shown):
         st.caption(f"Showing the first {len(shown):,} of {len(errors):,} failed rows; "
                    "the CSV has them all.")
+    if failed is not None and failed > len(errors):
+        st.caption(f"{failed:,} rows failed; the first {len(errors):,} were recorded.")
     st.download_button(
         "Download failed rows (CSV)",
         data=row_errors_csv(errors),

@@ -302,3 +302,12 @@ def test_refresh_rerun_reads_only_the_status_and_never_the_catalog(secrets, othe
     assert not any(table in q for q in queries
                    for table in ("albums", "artists", "genres", "sync_results", "row_errors"))
     assert _catalog_sync(settings_fingerprint(settings), settings) is app_sync  # once per process
+
+
+def test_database_folder_that_cannot_exist_is_a_message(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the database folder should be")
+    at = make_app({"SYNCCORE_DATABASE_URL": f"sqlite:///{blocker / 'catalog.db'}"}).run()
+    assert not at.exception
+    assert "The catalog database cannot be opened" in page_text(at)
+    assert "SYNCCORE_DATABASE_URL" in page_text(at)
