@@ -98,14 +98,23 @@ def running_stage(db: Database, proc: subprocess.Popen) -> tuple[int, str | None
 
 
 def aim(db: Database, proc: subprocess.Popen, stage: str) -> int:
-    """Wait until `proc`'s sync reaches `stage` (or a later one); return the operation id."""
+    """Wait until `proc`'s sync reaches `stage` (or a later one); return the operation id.
+
+    Finalizing lasts milliseconds, so a sync may end before it is seen there: then the id of
+    the finished operation is returned (and the caller's kill finds nothing to kill)."""
     later = STAGES[STAGES.index(stage):]
 
     def reached():
         found = running_stage(db, proc)
+        if found and found[1] in later:
+            return found
         if proc.poll() is not None:
-            raise AssertionError(f"the sync ended before {stage}: {proc.communicate()}")
-        return found if found and found[1] in later else None
+            if stage != "finalizing":
+                raise AssertionError(f"the sync ended before {stage}: {proc.communicate()}")
+            with db.session() as s:
+                return (s.scalar(select(SyncOperation.id).where(SyncOperation.pid == proc.pid)
+                                 .order_by(SyncOperation.id.desc())), "ended")
+        return None
 
     return wait_for(reached, 120, f"the sync to reach {stage}", every=0.005)[0]
 
