@@ -28,6 +28,9 @@ COUNTRY_LENGTH = 200  # artists.country
 RELEASE_TEXT_LENGTH = 200  # albums.release_text
 URL_LENGTH = 1000  # albums.spotify_url
 ERROR_VALUE_LENGTH = 500
+# An album key (artist + album name) must fit PostgreSQL's btree index entry (2,704 bytes):
+# 500 four-byte characters each would not, and would fail the whole batch.
+MAX_KEY_BYTES = 2_600
 ERROR_VALUE_COUNT = 50  # a row can be 18,000 cells wide; keep what a person can read
 
 _LABELS = {
@@ -609,6 +612,10 @@ def parse_row(raw: RawRow, columns: ColumnMap) -> AlbumRow | RowError | None:
     release = parse_release_date(_cell(values, columns.release_date))
     spotify_id, spotify_url = _spotify(raw, columns, values)
     key = "spotify:" + spotify_id if spotify_id else "name:" + artist_key + "\x1f" + title_key
+    if len(key) > MAX_KEY_BYTES // 4 and len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        return row_error(raw, "Artist and album names are too long together to index "
+                              f"({len(key.encode('utf-8')):,} bytes of UTF-8, at most "
+                              f"{MAX_KEY_BYTES:,}); shorten them in the sheet or add a Spotify link")
     return AlbumRow(
         raw.number, key, title, artist, artist_key, country, genre, genre_key, vocal_style,
         vocal_style_key, release, spotify_id, spotify_url,

@@ -333,3 +333,28 @@ def test_failed_rows_csv_of_a_hostile_sheet_opens_as_text(sqlite_url, tmp_path):
         for value in line[1:]:
             assert not value.startswith(FORMULA_PREFIXES), value
     assert any(v == "'=cmd|' /C calc'!A0" for line in exported for v in line)
+
+
+def astral_text(n: int, seed: int) -> str:
+    """n distinct-looking 4-byte characters (CJK Extension B): long in bytes, incompressible."""
+    import random
+
+    rng = random.Random(seed)
+    return "".join(chr(rng.randint(0x20000, 0x2A6DF)) for _ in range(n))
+
+
+def test_names_too_long_for_the_catalog_index_are_a_row_error_not_a_failed_sync(
+        database_url, tmp_path):
+    """500 four-byte characters each for artist and album fit the column limits but not
+    PostgreSQL's btree index (2704 bytes): that row must be reported, the rest synced."""
+    from .conftest import album
+
+    rows = [album(1), album(2, artist=astral_text(500, 1), album=astral_text(500, 2)), album(3)]
+    path = write_csv(tmp_path / "sheet.csv", rows)
+    sync = CatalogSync(Settings(database_url=database_url, sheet=str(path)))
+    status = sync.run_sync("tester")
+    assert status.status is SyncStatus.COMPLETED_WITH_WARNINGS, status.error
+    [error] = sync.row_errors(status.id)
+    assert error.sheet_row == 3 and "too long" in error.reason
+    assert sync.albums().total == 2
+    sync.close()
