@@ -415,29 +415,29 @@ def execute_operation(
             db, op_id, SyncStatus.FAILED, f"Sync failed: {_first_line(str(exc))}",
             error=str(exc), progress=reporter.current,
         )
-    except DBAPIError as exc:  # the database went away or stayed locked: say so
-        log.error("sync %s failed: database unavailable", op_id, exc_info=True)
-        _finish(
-            db, op_id, SyncStatus.FAILED, "Sync failed: the database was unavailable.",
-            error=(
+    except Exception as exc:  # an outage or a bug: record it, never leave it active
+        if isinstance(exc, DBAPIError) and _database_unavailable(exc):
+            log.error("sync %s failed: database unavailable", op_id, exc_info=True)
+            message, error = "Sync failed: the database was unavailable.", (
                 f"The database could not be reached or stayed locked ({type(exc).__name__}) "
                 "while the sync was running. Albums written before that are complete; nothing "
                 "is half-written. Check that the database is up and reachable, then run the "
                 "sync again."
-            ),
-            progress=reporter.current,
-        )
-    except Exception as exc:  # a bug: record it, never leave it active
-        log.exception("sync %s failed unexpectedly", op_id)
-        _finish(
-            db, op_id, SyncStatus.FAILED, "Sync failed: unexpected error",
-            error=(
+            )
+        else:
+            log.exception("sync %s failed unexpectedly", op_id)
+            message, error = "Sync failed: unexpected error", (
                 f"Unexpected error ({type(exc).__name__}). Albums written before it are "
                 "complete; nothing is half-written. See the server log for details, then "
                 "run the sync again."
-            ),
-            progress=reporter.current,
-        )
+            )
+        _finish(db, op_id, SyncStatus.FAILED, message, error=error, progress=reporter.current)
+
+
+def _database_unavailable(exc: DBAPIError) -> bool:
+    """A lost connection or a lock held past the busy timeout, as opposed to a statement the
+    database refused (which is a bug to report, not an outage to wait out)."""
+    return bool(exc.connection_invalidated) or "database is locked" in str(exc.orig)
 
 
 FINISH_ATTEMPTS = 6

@@ -171,3 +171,18 @@ def test_postgres_sessions_killed_mid_batch_never_leave_a_partial_batch(
     assert_between_versions(sync.db, Expected({}), sheet, status.id, BATCH)
     assert sync.run_sync("tester").status is SyncStatus.COMPLETED
     assert_catalog_equals(sync.db, sheet)
+
+
+def test_only_lost_connections_and_held_locks_count_as_the_database_being_unavailable():
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from synccore.sync import _database_unavailable
+
+    locked = OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
+    dropped = OperationalError("SELECT 1", {}, Exception("server closed the connection"),
+                               connection_invalidated=True)
+    refused = OperationalError("INSERT ...", {}, Exception(
+        "index row size 4032 exceeds btree version 4 maximum 2704 for index"))
+    duplicate = IntegrityError("INSERT ...", {}, Exception("duplicate key value"))
+    assert _database_unavailable(locked) and _database_unavailable(dropped)
+    assert not _database_unavailable(refused) and not _database_unavailable(duplicate)
