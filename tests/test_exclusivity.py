@@ -16,9 +16,14 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
+from datetime import timedelta
 
-from synccore import CatalogSync, SyncAlreadyRunning, SyncStatus
+import pytest
+from sqlalchemy import update
+
+from synccore import CatalogSync, SyncAlreadyRunning, SyncStatus, operations
+from synccore.models import SyncOperation
+from synccore.status import utcnow
 from synccore.testing.fake_sheets import FakeSheetsServer
 
 from .support_sheets import (
@@ -106,13 +111,24 @@ def local_triggers(sync: CatalogSync, start: float, round_no: int) -> list[threa
     return threads
 
 
-def run_rounds(database_url: str, server: FakeSheetsServer, rounds: int) -> None:
+def plant_dead_sync(sync: CatalogSync) -> int:
+    """An operation holding the slot whose process died an hour ago (heartbeat stale)."""
+    op_id = operations.claim(sync.db, sync.settings, "a crashed process")
+    with sync.db.write() as s:
+        s.execute(update(SyncOperation).where(SyncOperation.id == op_id)
+                  .values(heartbeat_at=utcnow() - timedelta(hours=1)))
+    return op_id
+
+
+def run_rounds(database_url: str, server: FakeSheetsServer, rounds: int,
+               dead_holder: bool = False) -> None:
     rows = version_rows(40, 0)
     serve_sheet(server, rows)
     sync = CatalogSync(api_settings(server.url, database_url))
     procs = TriggerProcesses(database_url, server.url)
     try:
         for round_no in range(rounds):
+            dead = plant_dead_sync(sync) if dead_holder else None
             before = operation_count(sync.db)
             start = time.time() + 0.5
             procs.fire(round_no, start)
@@ -132,8 +148,12 @@ def run_rounds(database_url: str, server: FakeSheetsServer, rounds: int) -> None
             assert operation_count(sync.db) == before + 1  # the losers started nothing
             assert sync.current_status().status is SyncStatus.COMPLETED
             assert sync.current_status().id == winners[0][1]
+            if dead is not None:  # retired once, by whichever trigger looked first
+                assert sync.operation(dead).status is SyncStatus.INTERRUPTED
         assert_catalog_equals(sync.db, expected_from_rows(rows))
-        assert [h.status for h in sync.history(limit=rounds + 1)] == [SyncStatus.COMPLETED] * rounds
+        finished = [h.status for h in sync.history(limit=2 * rounds + 1)]
+        assert finished.count(SyncStatus.COMPLETED) == rounds
+        assert finished.count(SyncStatus.INTERRUPTED) == (rounds if dead_holder else 0)
     finally:
         procs.close()
         sync.close()
@@ -142,6 +162,11 @@ def run_rounds(database_url: str, server: FakeSheetsServer, rounds: int) -> None
 def test_each_round_of_32_simultaneous_triggers_starts_exactly_one_sync(
         database_url, slow_sheet_api):
     run_rounds(database_url, slow_sheet_api, rounds=3)
+
+
+def test_32_triggers_against_a_dead_holder_retire_it_once_and_start_one_sync(
+        database_url, slow_sheet_api):
+    run_rounds(database_url, slow_sheet_api, rounds=1, dead_holder=True)
 
 
 @pytest.mark.soak
