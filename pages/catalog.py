@@ -46,9 +46,11 @@ with problems_shown():
     facets = cached_facets(fingerprint, version, dash.sync)
 follow_active_sync(status, "The catalog")
 
-if facets.albums == 0 and version == 0:
-    st.info("The catalog is empty: no sync has run yet. Open the **Sync** page and press "
-            "**Sync Now** to fill it from the sheet.", icon=":material/inbox:")
+if facets.albums == 0:
+    why = ("no sync has run yet" if version == 0
+           else "no sync has added albums yet (the **History** page says why)")
+    st.info(f"The catalog is empty: {why}. Open the **Sync** page and press **Sync Now** to "
+            "fill it from the sheet.", icon=":material/inbox:")
     st.stop()
 
 search = st.text_input("Search artist or album", placeholder="e.g. Frost Throne",

@@ -33,6 +33,7 @@ from .browser_support import (  # noqa: E402
 from .conftest import HEADER, album  # noqa: E402
 
 pytestmark = pytest.mark.browser
+EXPECT_TIMEOUT_MS = 15_000  # a generous wait on a busy machine, not a speed check
 
 SHEET_KEY = "browser0test0sheet0key000000"
 API_KEY = "AIzaSy-browser-test-api-key-0123456789"
@@ -54,10 +55,12 @@ def browser():
         if os.environ.get("CI") == "true":
             pytest.fail(problem)
         pytest.skip(problem)
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
+    expect.set_options(timeout=5_000)  # Playwright's default, for other modules
 
 
 @pytest.fixture(scope="module")

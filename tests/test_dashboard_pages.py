@@ -41,6 +41,15 @@ def test_empty_catalog_points_to_sync_now(secrets):
     assert not at.dataframe
 
 
+def test_catalog_after_a_failed_first_sync_says_why_it_is_empty(secrets, tmp_path):
+    failing = {**secrets, "SYNCCORE_SHEET": str(tmp_path / "missing.csv")}
+    sync = CatalogSync(load_settings(failing, environ={}))
+    sync.run_sync("tester")
+    sync.close()
+    at = open_page(failing, "pages/catalog.py")
+    assert "no sync has added albums yet" in page_text(at)
+
+
 def test_catalog_lists_newest_first_one_page_at_a_time(secrets, sheet, engine):
     rows = [album(n) for n in range(60)]
     rows.append(album(99, date="2026-01-15", album="Newest Record"))
