@@ -242,8 +242,9 @@ def test_signed_in_user_not_on_the_allowlist_is_read_only(secrets):
     assert "eve@example.com, which is not in SYNCCORE_ALLOWED_USERS" in page_text(at)
 
 
-def test_allowlisted_user_syncs_and_is_recorded(secrets, other):
-    allowed = "bob@example.com, alice@example.com"
+@pytest.mark.parametrize("allowed", ["bob@example.com, alice@example.com",
+                                     ["bob@example.com", "alice@example.com"]])  # TOML list
+def test_allowlisted_user_syncs_and_is_recorded(secrets, other, allowed):
     secrets = {**secrets, "auth": AUTH, "SYNCCORE_ALLOWED_USERS": allowed}
     at = make_app(secrets, user={"is_logged_in": True, "email": "Alice@Example.com"}).run()
     assert not button(at, "sync-now").disabled
