@@ -192,9 +192,23 @@ def job_catalog(spec: dict[str, Any]) -> dict[str, Any]:
         page_times.append(middle - started)
         facet_times.append(ended - middle)
         total = getattr(page, "total", None)
+    count_seconds = _count_query_seconds(sync)
     sync.close()
     return {"first": times[0], "times": times, "page_times": page_times,
-            "facet_times": facet_times, "total": total}
+            "facet_times": facet_times, "total": total, "count_seconds": count_seconds}
+
+
+def _count_query_seconds(sync) -> float:
+    """The page's "how many albums match" query alone (warm), to tell it from the page query."""
+    from sqlalchemy import func, select
+
+    from synccore.catalog import AlbumFilter, _filtered, _joined
+    from synccore.models import Album
+
+    with sync.db.session() as s:
+        started = time.perf_counter()
+        s.scalar(_filtered(_joined(select(func.count()).select_from(Album)), AlbumFilter()))
+        return time.perf_counter() - started
 
 
 JOBS = {"sync": job_sync, "orm": job_orm, "floor": job_floor, "catalog": job_catalog}
