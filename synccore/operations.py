@@ -131,12 +131,13 @@ def _must_stop(s, op_id: int, rowcount: int) -> bool:
 
 
 def fence(s, op_id: int) -> None:
-    """Inside a write transaction: refresh the heartbeat and lock the operation's row, or raise
-    `SyncInterrupted` if the operation no longer holds the active slot.
+    """At the end of a write transaction: refresh the heartbeat and lock the operation's row,
+    or raise `SyncInterrupted` (rolling the batch back) if the operation no longer holds the
+    active slot.
 
-    Every batch calls this first, so a sync retired as stale (its process was frozen or cut
-    off from the database, and another sync may have started) cannot write one more batch
-    when it wakes; and while a batch holds the row, nobody can retire it.
+    Every batch ends with this, so a sync retired as stale (its process was frozen or cut off
+    from the database, and another sync may have started) cannot commit one more batch when
+    it wakes; and from here to the commit, nobody can retire it.
     """
     held = s.execute(
         update(SyncOperation)
@@ -232,6 +233,12 @@ def finish(
         where = [SyncOperation.id == op_id, SyncOperation.active_slot == ACTIVE]
         if only_if_stale_before is not None:
             where.append(SyncOperation.heartbeat_at < only_if_stale_before)
+            # A row locked by its own sync (committing a batch, or frozen while doing so) is
+            # not provably dead: skip it rather than make the caller (a 2 s rerun) wait.
+            # SQLite has no row locks and ignores this; its writers queue on the busy timeout.
+            if s.scalar(select(SyncOperation.id).where(*where)
+                        .with_for_update(skip_locked=True)) is None:
+                return False
         if s.execute(update(SyncOperation).where(*where).values(**values)).rowcount == 0:
             return False
         op = s.get(SyncOperation, op_id)

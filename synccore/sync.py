@@ -252,12 +252,12 @@ def mark_removed(db: Database, ids: list[int], op_id: int, batch: int = 5_000) -
     now = utcnow()
     for start in range(0, len(ids), batch):
         with db.write() as s:
-            operations.fence(s, op_id)
             s.execute(
                 update(Album)
                 .where(Album.id.in_(ids[start : start + batch]))
                 .values(removed_at=now, updated_at=now, last_sync_id=op_id)
             )
+            operations.fence(s, op_id)
 
 
 def sync_albums(

@@ -134,7 +134,6 @@ def write_albums(
     """Write one batch atomically; return (created, updated, unchanged)."""
     now = utcnow()
     with db.write() as s:
-        fence(s, op_id)  # a sync retired as stale writes nothing more
         _lookups(s, batch, cache)
         existing = {
             key: (album_id, content_hash, removed)
@@ -159,4 +158,5 @@ def write_albums(
         if updates:
             # The SET clause comes from the parameter names; "_id" only feeds the WHERE.
             s.execute(ALBUMS.update().where(ALBUMS.c.id == bindparam("_id")), updates)
+        fence(s, op_id)  # last, so the operation's row is locked only while committing
     return len(inserts), len(updates), len(batch) - len(inserts) - len(updates)

@@ -20,16 +20,19 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import select
 
 from synccore import CatalogSync, SyncStatus
-from synccore.db import Database
+from synccore.config import resolve_sqlite_path
+from synccore.db import Database, normalize_url
 from synccore.models import SyncOperation, SyncResult
 
 from .support_sheets import (
@@ -216,18 +219,54 @@ def test_sigterm_stops_promptly_and_marks_interrupted_without_heartbeat_wait(
     sync.close()
 
 
+def in_transaction(sync: CatalogSync, database_url: str) -> bool:
+    """Whether the frozen child holds a transaction open (and with it, locks)."""
+    if database_url.startswith("sqlite"):
+        conn = sqlite3.connect(resolve_sqlite_path(database_url), timeout=0,
+                               isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+            return False
+        except sqlite3.OperationalError:
+            return True
+        finally:
+            conn.close()
+    tag = database_url.rsplit("application_name=", 1)[1]
+    with sync.db.session() as s:
+        return bool(s.scalar(sa.text(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = :tag "
+            "AND state <> 'idle' AND pid <> pg_backend_pid()"), {"tag": tag}))
+
+
+def freeze_between_transactions(proc: subprocess.Popen, sync: CatalogSync,
+                                database_url: str) -> None:
+    """SIGSTOP the child at a moment it holds no transaction open. (Frozen inside one, it
+    holds its locks until its connection dies, and the database makes others wait for it.)"""
+    for _ in range(500):
+        proc.send_signal(signal.SIGSTOP)
+        time.sleep(0.05)  # let the stop land and the server see the session's state
+        if not in_transaction(sync, database_url):
+            return
+        proc.send_signal(signal.SIGCONT)
+        time.sleep(random.uniform(0, 0.01))
+    raise AssertionError("could not freeze the sync outside a transaction")
+
+
 def test_a_sync_retired_as_stale_while_frozen_writes_nothing_when_it_wakes(
         database_url, sheet_server):
     """A process frozen past the heartbeat timeout (SIGSTOP: a VM pause, a network partition)
     is retired and another sync may start; when it wakes it must not write another batch."""
     rows = sheet_version(0)
     serve_sheet(sheet_server, rows)
+    if not database_url.startswith("sqlite"):  # to find the child's sessions
+        database_url += f"&application_name=frozen_{os.getpid()}_{time.monotonic_ns()}"
     sync = CatalogSync(api_settings(sheet_server.url, database_url,
                                     heartbeat_timeout=HEARTBEAT_TIMEOUT))
     proc = start_cli_sync(cli_env(database_url, sheet_server, SYNCCORE_BATCH_SIZE="2"))
     try:
         op_id = aim(sync.db, proc, "processing")
-        proc.send_signal(signal.SIGSTOP)
+        freeze_between_transactions(proc, sync, database_url)
         assert_interrupted_and_not_blocking(sync, op_id)
         written = [a.key for a in stored_albums(sync.db) if a.last_sync_id == op_id]
         proc.send_signal(signal.SIGCONT)
@@ -266,4 +305,36 @@ def test_sigterm_during_a_stalled_google_request_still_marks_interrupted_at_once
     assert status.message == "Sync interrupted: the server is shutting down."
     assert not active_operations(sync.db)
     assert stored_albums(sync.db) == []
+    sync.close()
+
+
+@pytest.mark.postgres
+def test_retiring_a_stale_sync_never_waits_on_its_locked_row(postgres_url):
+    """A sync frozen while committing holds its operation's row lock: the status read that
+    retires stale syncs (the dashboard's 2 s rerun) must skip it, not hang on it."""
+    import threading
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from synccore import operations
+    from synccore.status import utcnow
+
+    sync = CatalogSync(api_settings("http://127.0.0.1:9", postgres_url, heartbeat_timeout=1))
+    op_id = operations.claim(sync.db, sync.settings, "frozen while committing")
+    with sync.db.write() as s:
+        s.execute(update(SyncOperation).where(SyncOperation.id == op_id)
+                  .values(heartbeat_at=utcnow() - timedelta(hours=1)))
+    locker = sa.create_engine(normalize_url(postgres_url))
+    with locker.begin() as conn:  # holds the row lock, as a sync's fence does until commit
+        conn.execute(select(SyncOperation.id).where(SyncOperation.id == op_id).with_for_update())
+        result = []
+        reader = threading.Thread(target=lambda: result.append(sync.current_status()),
+                                  daemon=True)
+        reader.start()
+        reader.join(timeout=20)
+        assert result, "current_status() waited on the locked operation row"
+        assert result[0].id == op_id and result[0].is_active  # not provably dead: kept
+    assert sync.current_status().status is SyncStatus.INTERRUPTED  # lock gone: retired
+    locker.dispose()
     sync.close()
