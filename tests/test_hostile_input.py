@@ -15,8 +15,6 @@ counts in the normal suite, many more under `-m soak`.
 from __future__ import annotations
 
 import os
-import string
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
