@@ -632,6 +632,12 @@ def _stored_values(row: AlbumRow) -> tuple[str, ...]:
     )
 
 
+def duplicate_error(row: AlbumRow, winner_row: int) -> RowError:
+    """The RowError for an album row that lost to a later row with the same key."""
+    reason = f"Duplicate of row {winner_row}: the later row was used"
+    return RowError(row.row_number, reason, _stored_values(row))
+
+
 def dedupe_last_wins(rows: Iterable[AlbumRow]) -> tuple[list[AlbumRow], list[RowError]]:
     """Keep the last row of each key (the most recent edit is usually lower in the sheet);
     every earlier row with that key becomes a RowError naming the row that was used."""
@@ -646,6 +652,5 @@ def dedupe_last_wins(rows: Iterable[AlbumRow]) -> tuple[list[AlbumRow], list[Row
         if winner == index:
             kept.append(row)
         else:
-            reason = f"Duplicate of row {rows[winner].row_number}: the later row was used"
-            errors.append(RowError(row.row_number, reason, _stored_values(row)))
+            errors.append(duplicate_error(row, rows[winner].row_number))
     return kept, errors

@@ -37,7 +37,7 @@ from .errors import (
 from .models import Album, SyncStage, SyncStatus
 from .operations import Progress
 from .progress import SHUTDOWN_ERROR, Heartbeat, Reporter
-from .rows import AlbumRow, ReleaseDate, RowError, find_header, parse_row
+from .rows import AlbumRow, ReleaseDate, RowError, duplicate_error, find_header, parse_row
 from .sources import open_source
 from .sources.base import RawRow, SheetSource
 from .status import utcnow
@@ -319,7 +319,7 @@ def _changed_winners(chunk: list[tuple], winners: dict[int, int], counts: Counts
     for values in chunk:
         winner = winners[hash(values[_KEY_AT])]
         if winner & _ROW_BITS != values[_ROW_AT]:
-            errors.append(_duplicate_error(_from_tuple(values), winner & _ROW_BITS))
+            errors.append(duplicate_error(_from_tuple(values), winner & _ROW_BITS))
         elif winner & _UNCHANGED:
             counts.unchanged += 1
             counts.processed += 1
@@ -341,11 +341,6 @@ def _report_batch(reporter: Reporter, counts: Counts, total: int, failed: int) -
             failed=failed,
         )
     )
-
-
-def _duplicate_error(row: AlbumRow, winner: int) -> RowError:
-    values = (row.artist, row.title)
-    return RowError(row.row_number, f"Duplicate of row {winner}: the later row was used", values)
 
 
 def final_message(counts: Counts, failed: int) -> tuple[SyncStatus, str]:

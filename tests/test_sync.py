@@ -94,6 +94,7 @@ def test_duplicate_keys_last_row_wins_and_earlier_is_reported(database_url, shee
     assert status.failed == 1
     [error] = sync.row_errors(status.id)
     assert error.sheet_row == 2 and "Duplicate of row 4" in error.reason
+    assert error.values == tuple(album(1, genre="Doom"))  # the losing row as the sheet had it
     with sync.db.session() as s:
         genre = s.scalar(
             select(Genre.name)
