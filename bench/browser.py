@@ -94,8 +94,9 @@ def _wait_until_done(viewer, op_after: int, timeout: float = 900) -> object:
     raise TimeoutError("the sync started from the page did not finish")
 
 
-def watched_sync(ctx: Context, tabs_list=(0, 5, 10)) -> list[Figure]:
-    """The large sheet's sync started from the page, with N more tabs watching it."""
+def watched_sync(ctx: Context, tabs_list=(0, 5, 10), rounds: int = 2) -> list[Figure]:
+    """The large sheet's sync started from the page, with N more tabs watching it; the rounds
+    interleave (0, 5, 10, 0, 5, 10) and each count keeps its best, as the machine is shared."""
     from synccore import CatalogSync
 
     albums = ctx.sizes.large
@@ -103,7 +104,7 @@ def watched_sync(ctx: Context, tabs_list=(0, 5, 10)) -> list[Figure]:
     kind = "sqlite" if "sqlite" in ctx.options.dbs else ctx.options.dbs[0]
     seconds: dict[int, float] = {}
     with chromium() as browser:
-        for tabs in tabs_list:
+        for tabs in [t for _ in range(rounds) for t in tabs_list]:
             with database(kind, ctx.options.workdir, f"tabs{tabs}") as db, \
                     streamlit_app(db, ctx.server.url, sheet) as url:
                 watchers = [_open_sync_page(browser, url) for _ in range(tabs)]
@@ -114,13 +115,15 @@ def watched_sync(ctx: Context, tabs_list=(0, 5, 10)) -> list[Figure]:
                 viewer = CatalogSync(sync_settings(db, ctx.server.url, sheet))
                 status = _wait_until_done(viewer, 0)
                 viewer.close()
-                seconds[tabs] = (status.finished_at - status.started_at).total_seconds()
+                took = (status.finished_at - status.started_at).total_seconds()
+                seconds[tabs] = min(took, seconds.get(tabs, took))
                 for page in watchers:
                     page.close()
     figures = []
     for tabs, value in seconds.items():
         figure = Figure("4 dashboard cost", f"{albums:,}-album sync started from the page, "
-                        f"{tabs} Chromium tabs watching", value, "s", kind)
+                        f"{tabs} Chromium tabs watching", value, "s", kind,
+                        note=f"best of {rounds}")
         if tabs and 0 in seconds:
             figure.baseline, figure.baseline_value = "0 tabs", seconds[0]
             slowdown(figure, value, seconds[0], target=1.15 if tabs == 10 else None)
