@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from .common import (
+    API_KEY,
     REPO,
     Context,
     Figure,
@@ -55,7 +56,7 @@ def _app_test_env(db: str, ctx: Context, sheet: str) -> dict[str, str]:
         "SYNCCORE_DATABASE_URL": db,
         "SYNCCORE_SHEET": sheet,
         "SYNCCORE_SHEETS_API_URL": ctx.server.url,
-        "SYNCCORE_GOOGLE_API_KEY": "catalog-sync-bench-api-key",
+        "SYNCCORE_GOOGLE_API_KEY": API_KEY,
     }
 
 

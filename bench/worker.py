@@ -63,7 +63,6 @@ def job_orm(spec: dict[str, Any]) -> dict[str, Any]:
 
     from synccore.db import Database
     from synccore.models import Album, Artist, Genre, VocalStyle
-    from synccore.progress import Reporter  # noqa: F401 - imported for parity of import cost
     from synccore.rows import AlbumRow, RowError, find_header, parse_row
     from synccore.sources.sheets import GoogleSheetSource
     from synccore.status import utcnow
