@@ -87,6 +87,11 @@ class _FetchListener:
 
     def waiting(self, message: str) -> None:
         self.reporter.say(message)
+        if not gc.isenabled():
+            # The collector is paused for the chunk being read (see collector_paused), and a
+            # quota or retry wait can last a minute: collect now, while there is nothing to do,
+            # so cycles made by the rest of the process (e.g. dashboard reruns) do not pile up.
+            gc.collect()
         self.reporter.check_stop()  # a cancel or a server stop ends a retry wait too
 
 
