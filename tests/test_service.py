@@ -62,3 +62,17 @@ def test_migrations_build_exactly_the_models_schema(database_url):
     with sync.db.read_engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert differences == []
+
+
+@pytest.mark.parametrize("filters", [
+    {}, {"search": "artist 1"}, {"genres": ("Doom",)}, {"vocal_styles": ("Clean",)},
+    {"countries": ("Japan",)}, {"years": (2025,)}, {"genres": ("Doom",), "countries": ("Finland",)},
+])
+def test_catalog_count_matches_the_filtered_albums(database_url, tmp_path, filters):
+    from synccore import AlbumFilter
+
+    sheet = write_sheet_csv(tmp_path / "s.csv", [album(n) for n in range(30)])
+    sync = CatalogSync(Settings(database_url=database_url, sheet=str(sheet)))
+    sync.run_sync("tester")
+    page = sync.albums(AlbumFilter(**filters), limit=1_000)
+    assert page.total == len(page.items) > 0
