@@ -30,9 +30,9 @@ from synccore.demo import (
     _VOCALS,
     HEADER,
     SPOTIFY_COLUMN,
+    release_cell,
 )
 
-_EPOCH = date(1899, 12, 30).toordinal()
 _ID_CHARS = string.ascii_letters + string.digits
 SECTION_EVERY = 2_000  # albums between section ("MARCH") rows, each preceded by a blank row
 BAD_ROW_SHARE = 0.003
@@ -49,19 +49,6 @@ class SheetSpec:
         """A spreadsheet key the settings accept (20+ url-safe characters)."""
         edit = f"-edit{int(self.edit_share * 10_000):04d}" if self.edit_share else ""
         return f"bench-sheet-{self.albums:08d}-s{self.seed}{edit}"
-
-
-def _release_cell(rng: random.Random, day: date) -> object:
-    roll = rng.random()
-    if roll < 0.70:
-        return day.toordinal() - _EPOCH  # a date cell: the API sends its serial number
-    if roll < 0.82:
-        return day.isoformat()
-    if roll < 0.92:
-        return f"{day:%B} {day.year}"
-    if roll < 0.97:
-        return str(day.year)
-    return "TBA"
 
 
 def sheet_rows(spec: SheetSpec, edited: list[int] | None = None
@@ -91,7 +78,7 @@ def sheet_rows(spec: SheetSpec, edited: list[int] | None = None
             genre = _GENRES[(_GENRES.index(genre) + 1) % len(_GENRES)]
             if edited is not None:
                 edited.append(i)
-        row: list[object] = [_release_cell(rng, day), artist, title, genre, rng.choice(_VOCALS),
+        row: list[object] = [release_cell(rng, day), artist, title, genre, rng.choice(_VOCALS),
                              country]
         link = None
         spotify = rng.random()

@@ -43,7 +43,8 @@ def _spotify_id(rng: random.Random) -> str:
     return "".join(rng.choices(string.ascii_letters + string.digits, k=22))
 
 
-def _release_cell(rng: random.Random, day: date) -> object:
+def release_cell(rng: random.Random, day: date) -> object:
+    """A release date written the ways trackers write them, mostly as date cells."""
     roll = rng.random()
     if roll < 0.70:
         return day.toordinal() - _EPOCH  # a date cell: the API sends its serial number
@@ -75,7 +76,7 @@ def demo_sheet(albums: int = DEMO_ALBUMS, seed: int = 2025
             title = f"{rng.choice(_TITLE_A)} {rng.choice(_TITLE_B)}"
             if rng.random() < 0.3:
                 title += f" {rng.choice(['II', 'III', 'Pt. 1', '(Deluxe)', 'EP'])}"
-            row: list[object] = [_release_cell(rng, day), artist, title, rng.choice(_GENRES),
+            row: list[object] = [release_cell(rng, day), artist, title, rng.choice(_GENRES),
                                  rng.choice(_VOCALS), rng.choice(_COUNTRIES)]
             spotify = rng.random()
             if spotify < 0.6:
