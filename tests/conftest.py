@@ -54,7 +54,8 @@ def postgres_server() -> str:
 def postgres_url(postgres_server: str):
     """A URL whose search_path is a schema made for this test and dropped after it."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(normalize_url(postgres_server))
+    # pre-ping: a test may restart the server between this CREATE and the DROP below
+    admin = sa.create_engine(normalize_url(postgres_server), pool_pre_ping=True)
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     separator = "&" if "?" in postgres_server else "?"
