@@ -158,24 +158,16 @@ def _catalog_sync(fingerprint: str, _settings: Settings) -> CatalogSync:
 
 def open_dashboard() -> Dashboard:
     """Settings, service and viewer; on a configuration problem, say so and stop the page."""
-    try:
+    with problems_shown(database_title="The catalog database cannot be opened"):
         secrets = read_secrets()
         settings = load_settings(secrets)
         sync = _catalog_sync(settings_fingerprint(settings), settings)
-    except SyncError as exc:
-        show_problem("Catalog Sync is not configured correctly", str(exc))
-        st.stop()
-    except SQLAlchemyError as exc:
-        show_problem("The catalog database cannot be opened", database_problem(exc))
-        st.stop()
-    except OSError as exc:  # e.g. a SQLite folder that cannot be created
-        show_problem("The catalog database cannot be opened", file_problem(exc))
-        st.stop()
     return Dashboard(settings, sync, current_viewer(settings, secrets))
 
 
 @contextmanager
-def problems_shown() -> Iterator[None]:
+def problems_shown(database_title: str = "The catalog database cannot be reached"
+                   ) -> Iterator[None]:
     """Run page code that talks to the database; a failure becomes a message and stops the page
     (no traceback: the exception text can quote the database URL)."""
     try:
@@ -184,7 +176,10 @@ def problems_shown() -> Iterator[None]:
         show_problem("Catalog Sync is not configured correctly", str(exc))
         st.stop()
     except SQLAlchemyError as exc:
-        show_problem("The catalog database cannot be reached", database_problem(exc))
+        show_problem(database_title, database_problem(exc))
+        st.stop()
+    except OSError as exc:  # e.g. a SQLite folder that cannot be created
+        show_problem(database_title, file_problem(exc))
         st.stop()
 
 

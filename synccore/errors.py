@@ -55,11 +55,17 @@ class MalformedResponse(SourceError):
 
 
 class TransientSourceError(SourceError):
-    """A failure worth retrying: rate limit, server error, timeout, connection reset."""
+    """A failure worth retrying: rate limit, server error, timeout, connection reset.
 
-    def __init__(self, message: str, retry_after: float | None = None):
+    `kind` says what it becomes when retries run out: "rate_limit" (QuotaExceeded), "server"
+    (Google kept failing), "broken" (MalformedResponse) or "network" (NetworkUnreachable).
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None, *,
+                 kind: str = "network"):
         super().__init__(message)
         self.retry_after = retry_after
+        self.kind = kind
 
 
 class QuotaExceeded(SourceError):

@@ -253,7 +253,8 @@ class GoogleSheetSource:
         if isinstance(exc, (requests.ConnectionError, TransportError)):
             return TransientSourceError("Google Sheets could not be reached")
         if isinstance(exc, requests.RequestException):  # e.g. a response cut short
-            return TransientSourceError("Google Sheets sent an incomplete response")
+            return TransientSourceError("Google Sheets sent an incomplete response",
+                                        kind="broken")
         raise exc
 
     def _api_error(self, response: requests.Response) -> SourceError:
@@ -261,10 +262,11 @@ class GoogleSheetSource:
         if status in RETRYABLE_STATUS:
             if status == 429:
                 return TransientSourceError(
-                    "Rate limited by Google Sheets", retry_after=_retry_after(response)
+                    "Rate limited by Google Sheets", retry_after=_retry_after(response),
+                    kind="rate_limit",
                 )
             return TransientSourceError(f"Google Sheets answered HTTP {status}",
-                                        retry_after=_retry_after(response))
+                                        retry_after=_retry_after(response), kind="server")
         if status == 401:
             return self._rejected()
         if status == 403:
@@ -376,9 +378,10 @@ def _json(response: requests.Response) -> dict:
     try:
         data = response.json()
     except ValueError:
-        raise TransientSourceError("Google Sheets sent a response that is not valid JSON") from None
+        data = None
     if not isinstance(data, dict):
-        raise TransientSourceError("Google Sheets sent a response that is not valid JSON")
+        raise TransientSourceError("Google Sheets sent a response that is not valid JSON",
+                                   kind="broken")
     return data
 
 
@@ -400,19 +403,19 @@ def _exhausted(error: TransientSourceError, attempts: int, spent: float, api_url
                ) -> SourceError:
     tried = f"after {attempts} attempt{'s' if attempts != 1 else ''} over {spent:.0f} s"
     reason = str(error)
-    if reason.startswith("Rate limited"):
+    if error.kind == "rate_limit":
         return QuotaExceeded(
             f"Google Sheets kept answering 'rate limit exceeded' (HTTP 429) {tried}. Its read "
             "quota is 60 requests per minute per user, shared by everything that uses these "
             "credentials. Wait a minute and run the sync again, or ask for a higher quota in "
             "the Google Cloud console. The catalog was not changed."
         )
-    if "not valid JSON" in reason or "incomplete" in reason:
+    if error.kind == "broken":
         return MalformedResponse(
             f"{reason} {tried}. A proxy or firewall between this server and Google may be "
             "interfering. The catalog was not changed; run the sync again later."
         )
-    if reason.startswith("Google Sheets answered HTTP"):
+    if error.kind == "server":
         return NetworkUnreachable(
             f"{reason} {tried}: Google Sheets is having trouble. The catalog was not changed; "
             "run the sync again in a few minutes."
