@@ -39,7 +39,7 @@ SHEET_KEY = "browser0test0sheet0key000000"
 API_KEY = "AIzaSy-browser-test-api-key-0123456789"
 XSS_TITLE = "<img src=x onerror=alert(1)>"
 ALBUMS = 6_000
-LATENCY = 0.6  # seconds per Sheets API request: the sync takes several seconds
+LATENCY = 2.0  # seconds per Sheets API request: the sync spans several 2 s refreshes
 IDLE_WATCH_MS = 5_000
 VIEWPORT = {"width": 1280, "height": 1400}
 
