@@ -85,8 +85,9 @@ def last_synced(sync: CatalogSync, status: OperationStatus | None):
 def render_controls(dash: Dashboard, status: OperationStatus | None, synced_at) -> None:
     active = bool(status and status.is_active)
     can_sync = dash.viewer.can_sync
-    row = st.container(horizontal=True, vertical_alignment="center", gap="medium",
-                       key="sync-controls")
+    row = st.container(
+        horizontal=True, vertical_alignment="center", gap="medium", key="sync-controls"
+    )
     row.button(
         "Syncing..." if active else "Sync Now",
         key="sync-now",
@@ -96,8 +97,11 @@ def render_controls(dash: Dashboard, status: OperationStatus | None, synced_at) 
         on_click=start_sync,
         args=(dash,),
         width=BUTTON_WIDTH,
-        help=dash.viewer.read_only_reason if not can_sync else (
-            "A sync is running; the button comes back when it ends." if active
+        help=dash.viewer.read_only_reason
+        if not can_sync
+        else (
+            "A sync is running; the button comes back when it ends."
+            if active
             else "Read the sheet and bring the catalog up to date."
         ),
     )

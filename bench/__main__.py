@@ -32,8 +32,13 @@ SCENARIOS: dict[str, Callable[[Context], list[Figure]]] = {
 def parse_args(argv: list[str] | None) -> Options:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sheets: a few minutes")
-    parser.add_argument("--only", action="append", choices=sorted(SCENARIOS), default=[],
-                        help="run only this scenario (repeatable)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(SCENARIOS),
+        default=[],
+        help="run only this scenario (repeatable)",
+    )
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     args = parser.parse_args(argv)
     dbs = ("sqlite", "postgres") if args.db == "both" else (args.db,)
@@ -62,18 +67,28 @@ def main(argv: list[str] | None = None) -> int:
                     new = [Figure(name, "scenario failed", None, "", note=f"{exc}"[:300])]
                 figures.extend(new)
                 print(markdown_table(new).split("\n", 2)[2], file=sys.stderr)
-                print(f"[bench] {name}: {time.perf_counter() - scenario_started:.0f} s",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"[bench] {name}: {time.perf_counter() - scenario_started:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
         server_stats = server.call("stats")
     elapsed = time.perf_counter() - started
     machine = machine_description()
-    meta = {"machine": machine, "quick": options.quick, "dbs": list(options.dbs),
-            "scenarios": names, "seconds": round(elapsed, 1),
-            "sheet_server_peak_rss_mb": server_stats.get("peak_rss_mb")}
+    meta = {
+        "machine": machine,
+        "quick": options.quick,
+        "dbs": list(options.dbs),
+        "scenarios": names,
+        "seconds": round(elapsed, 1),
+        "sheet_server_peak_rss_mb": server_stats.get("peak_rss_mb"),
+    }
     path = write_json(figures, meta)
-    print(f"\nCatalog Sync benchmarks ({'quick' if options.quick else 'full'}), "
-          f"{elapsed / 60:.1f} min on {machine['cores']} cores, {machine['cpu']}, "
-          f"{machine['memory_gib']} GiB, Python {machine['python']}\n")
+    print(
+        f"\nCatalog Sync benchmarks ({'quick' if options.quick else 'full'}), "
+        f"{elapsed / 60:.1f} min on {machine['cores']} cores, {machine['cpu']}, "
+        f"{machine['memory_gib']} GiB, Python {machine['python']}\n"
+    )
     print(markdown_table(figures))
     print(f"\n(JSON: {path.relative_to(path.parents[2])})")
     return 0

@@ -57,8 +57,9 @@ def speedup(figure: Figure, fast: float, slow: float, *, target: float | None = 
     return figure
 
 
-def slowdown(figure: Figure, value: float, baseline: float, *, target: float | None = None
-             ) -> Figure:
+def slowdown(
+    figure: Figure, value: float, baseline: float, *, target: float | None = None
+) -> Figure:
     """Fill the ratio as "N times the baseline" (value / baseline)."""
     if value is not None and baseline:
         figure.ratio = value / baseline
@@ -231,7 +232,10 @@ def start_worker(job: str, **spec: Any):
 
     return subprocess.Popen(
         [sys.executable, "-m", "bench.worker", json.dumps({"job": job, **spec})],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(REPO),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=str(REPO),
     )
 
 
@@ -241,7 +245,7 @@ def finish_worker(proc, timeout: float = 1800) -> dict[str, Any]:
     out, err = proc.communicate(timeout=timeout)
     for line in out.splitlines():
         if line.startswith("BENCH-RESULT "):
-            return json.loads(line[len("BENCH-RESULT "):])
+            return json.loads(line[len("BENCH-RESULT ") :])
     raise RuntimeError(f"bench worker failed (exit {proc.returncode}): {err.strip()[-2000:]}")
 
 

@@ -75,12 +75,17 @@ def status_rerun(ctx: Context) -> list[Figure]:
         times = _poll_during(proc, viewer.current_status, 0.05)
         sync = finish_worker(proc)
         viewer.close()
-        figures.append(Figure(
-            SCENARIO_4, "status read per rerun during a sync: current_status(), median",
-            statistics.median(times) if times else None, "s", kind,
-            note=f"p95 {percentile(times, 0.95) * 1000:.1f} ms over {len(times)} reads "
-                 f"during a {albums:,}-album sync of {sync['seconds']:.1f} s",
-        ))
+        figures.append(
+            Figure(
+                SCENARIO_4,
+                "status read per rerun during a sync: current_status(), median",
+                statistics.median(times) if times else None,
+                "s",
+                kind,
+                note=f"p95 {percentile(times, 0.95) * 1000:.1f} ms over {len(times)} reads "
+                f"during a {albums:,}-album sync of {sync['seconds']:.1f} s",
+            )
+        )
         figures.extend(_app_rerun(ctx, db, sheet, kind, albums))
     return figures
 
@@ -95,16 +100,32 @@ def watched_sync(ctx: Context) -> list[Figure]:
             return browser.watched_sync(ctx)
         except Exception as exc:  # noqa: BLE001 - report, run the rest
             problem = f"the browser run failed ({type(exc).__name__}: {str(exc)[:200]})"
-    return [Figure(SCENARIO_4, f"sync with {tabs} Chromium tabs watching", None, "s",
-                   target="10 tabs <= 1.15x 0 tabs" if tabs == 10 else "", note=f"n/a: {problem}")
-            for tabs in (0, 5, 10)]
+    return [
+        Figure(
+            SCENARIO_4,
+            f"sync with {tabs} Chromium tabs watching",
+            None,
+            "s",
+            target="10 tabs <= 1.15x 0 tabs" if tabs == 10 else "",
+            note=f"n/a: {problem}",
+        )
+        for tabs in (0, 5, 10)
+    ]
 
 
 def _app_rerun(ctx: Context, db: str, sheet: str, kind: str, albums: int) -> list[Figure]:
     """The Sync page's script under AppTest, rerun while a sync runs: its server time."""
     if not APP.exists():
-        return [Figure(SCENARIO_4, "Sync page rerun (AppTest) during a sync", None, "s", kind,
-                       note="n/a: no app.py yet")]
+        return [
+            Figure(
+                SCENARIO_4,
+                "Sync page rerun (AppTest) during a sync",
+                None,
+                "s",
+                kind,
+                note="n/a: no app.py yet",
+            )
+        ]
     saved = {k: os.environ.get(k) for k in _app_test_env(db, ctx, sheet)}
     os.environ.update(_app_test_env(db, ctx, sheet))
     try:
@@ -117,14 +138,27 @@ def _app_rerun(ctx: Context, db: str, sheet: str, kind: str, albums: int) -> lis
         proc = start_worker("sync", db=db, server=ctx.server.url, sheet=sheet, force=True)
         times = _poll_during(proc, app.run, 0.2)
         finish_worker(proc)
-        return [Figure(
-            SCENARIO_4, "Sync page rerun (AppTest run) during a sync, median",
-            statistics.median(times) if times else None, "s", kind,
-            note=f"p95 {percentile(times, 0.95) * 1000:.0f} ms over {len(times)} reruns",
-        )]
+        return [
+            Figure(
+                SCENARIO_4,
+                "Sync page rerun (AppTest run) during a sync, median",
+                statistics.median(times) if times else None,
+                "s",
+                kind,
+                note=f"p95 {percentile(times, 0.95) * 1000:.0f} ms over {len(times)} reruns",
+            )
+        ]
     except Exception as exc:  # noqa: BLE001 - a page in progress must not stop the bench
-        return [Figure(SCENARIO_4, "Sync page rerun (AppTest) during a sync", None, "s", kind,
-                       note=f"n/a: the page failed under AppTest ({type(exc).__name__}: {exc})")]
+        return [
+            Figure(
+                SCENARIO_4,
+                "Sync page rerun (AppTest) during a sync",
+                None,
+                "s",
+                kind,
+                note=f"n/a: the page failed under AppTest ({type(exc).__name__}: {exc})",
+            )
+        ]
     finally:
         for key, value in saved.items():
             if value is None:
@@ -142,8 +176,9 @@ def first_feedback(ctx: Context, repeats: int = 5) -> list[Figure]:
     kind = "sqlite" if "sqlite" in ctx.options.dbs else ctx.options.dbs[0]
     first_status, first_rows = [], []
     with database(kind, ctx.options.workdir, "feedback") as db:
-        sync = CatalogSync(sync_settings(db, ctx.server.url, sheet,
-                                         read_quota_per_minute=1_000_000))
+        sync = CatalogSync(
+            sync_settings(db, ctx.server.url, sheet, read_quota_per_minute=1_000_000)
+        )
         sync.current_status()
         for _ in range(repeats):
             started = time.perf_counter()
@@ -175,16 +210,37 @@ def first_feedback(ctx: Context, repeats: int = 5) -> list[Figure]:
         except Exception as exc:  # noqa: BLE001 - report, run the rest
             problem = f"the browser run failed ({type(exc).__name__}: {str(exc)[:200]})"
     if problem:
-        clicked = [Figure(SCENARIO_5, "Sync pressed -> first status shown (browser)", None, "s",
-                          kind, target="< 1 s", note=f"n/a: {problem}")]
+        clicked = [
+            Figure(
+                SCENARIO_5,
+                "Sync pressed -> first status shown (browser)",
+                None,
+                "s",
+                kind,
+                target="< 1 s",
+                note=f"n/a: {problem}",
+            )
+        ]
     return [
         *clicked,
-        Figure(SCENARIO_5, "start_sync() -> first status row the page shows, median",
-               statistics.median(first_status) if first_status else None, "s", kind,
-               target="< 1 s", holds=bool(first_status) and max(first_status) < 1.0,
-               note=f"max {max(first_status) * 1000:.0f} ms of {len(first_status)}"
-               if first_status else "no status seen"),
-        Figure(SCENARIO_5, "start_sync() -> first 'N of M rows read', median",
-               statistics.median(first_rows) if first_rows else None, "s", kind,
-               note=f"max {max(first_rows) * 1000:.0f} ms" if first_rows else ""),
+        Figure(
+            SCENARIO_5,
+            "start_sync() -> first status row the page shows, median",
+            statistics.median(first_status) if first_status else None,
+            "s",
+            kind,
+            target="< 1 s",
+            holds=bool(first_status) and max(first_status) < 1.0,
+            note=f"max {max(first_status) * 1000:.0f} ms of {len(first_status)}"
+            if first_status
+            else "no status seen",
+        ),
+        Figure(
+            SCENARIO_5,
+            "start_sync() -> first 'N of M rows read', median",
+            statistics.median(first_rows) if first_rows else None,
+            "s",
+            kind,
+            note=f"max {max(first_rows) * 1000:.0f} ms" if first_rows else "",
+        ),
     ]

@@ -30,17 +30,42 @@ def largest(ctx: Context) -> list[Figure]:
     quota_floor = max(0, math.ceil(requests / QUOTA_PER_MINUTE) - 1) * 60.0
     label = f"{albums:,} albums x 8 columns ({sheet['rows']:,} rows)"
     return [
-        slowdown(Figure(
-            SCENARIO, f"sync {label}", sync["seconds"], "s", kind,
-            f"quota floor for {requests} reads at {QUOTA_PER_MINUTE}/min", quota_floor,
-            note=sync["status"],
-        ), sync["seconds"], quota_floor),
-        Figure(SCENARIO, "read requests made (429s answered)", requests, "requests", kind,
-               target="0 answered 429", holds=refused == 0,
-               note=f"{refused} answered 429; {stats['bytes_sent'] / requests / 1e6:.2f} MB "
-                    "per response" if requests else ""),
-        Figure(SCENARIO, "peak RSS of the syncing process", sync["peak_rss_mb"], "MB", kind,
-               target="<= 500 MB", holds=sync["peak_rss_mb"] <= 500),
+        slowdown(
+            Figure(
+                SCENARIO,
+                f"sync {label}",
+                sync["seconds"],
+                "s",
+                kind,
+                f"quota floor for {requests} reads at {QUOTA_PER_MINUTE}/min",
+                quota_floor,
+                note=sync["status"],
+            ),
+            sync["seconds"],
+            quota_floor,
+        ),
+        Figure(
+            SCENARIO,
+            "read requests made (429s answered)",
+            requests,
+            "requests",
+            kind,
+            target="0 answered 429",
+            holds=refused == 0,
+            note=f"{refused} answered 429; {stats['bytes_sent'] / requests / 1e6:.2f} MB "
+            "per response"
+            if requests
+            else "",
+        ),
+        Figure(
+            SCENARIO,
+            "peak RSS of the syncing process",
+            sync["peak_rss_mb"],
+            "MB",
+            kind,
+            target="<= 500 MB",
+            holds=sync["peak_rss_mb"] <= 500,
+        ),
     ]
 
 
@@ -58,12 +83,20 @@ def catalog(ctx: Context) -> list[Figure]:
     result = run_worker("catalog", db=db, server=ctx.server.url, sheet="unused-sheet-key-0000000")
     warm = sorted(result["times"][1:])
     return [
-        Figure("4 dashboard cost", f"Catalog first render, {count:,} albums: albums() + "
-               "facets()", result["first"], "s", kind, target="< 1 s",
-               holds=result["first"] < 1.0,
-               note=f"albums() {result['page_times'][0] * 1000:.0f} ms + facets() "
-                    f"{result['facet_times'][0] * 1000:.0f} ms; warm median "
-                    f"{warm[len(warm) // 2] * 1000:.0f} ms; for reference, counting the "
-                    f"albums with the joins {result['count_seconds'] * 1000:.0f} ms, without "
-                    f"{result['plain_count_seconds'] * 1000:.0f} ms" if warm else ""),
+        Figure(
+            "4 dashboard cost",
+            f"Catalog first render, {count:,} albums: albums() + facets()",
+            result["first"],
+            "s",
+            kind,
+            target="< 1 s",
+            holds=result["first"] < 1.0,
+            note=f"albums() {result['page_times'][0] * 1000:.0f} ms + facets() "
+            f"{result['facet_times'][0] * 1000:.0f} ms; warm median "
+            f"{warm[len(warm) // 2] * 1000:.0f} ms; for reference, counting the "
+            f"albums with the joins {result['count_seconds'] * 1000:.0f} ms, without "
+            f"{result['plain_count_seconds'] * 1000:.0f} ms"
+            if warm
+            else "",
+        ),
     ]

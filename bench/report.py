@@ -49,8 +49,16 @@ def markdown_table(figures: Iterable[Figure]) -> str:
         baseline = f.baseline
         if f.baseline_value is not None:
             baseline = f"{baseline}: {format_value(f.baseline_value, f.unit)}"
-        cells = (f.scenario, f.db, f.figure, value, baseline, f.ratio_text, f.target,
-                 _holds(f.holds))
+        cells = (
+            f.scenario,
+            f.db,
+            f.figure,
+            value,
+            baseline,
+            f.ratio_text,
+            f.target,
+            _holds(f.holds),
+        )
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines)
 

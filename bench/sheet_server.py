@@ -45,8 +45,12 @@ class RenderedSheetsServer(FakeSheetsServer):
         httpd.daemon_threads = True
         httpd.fake = self  # type: ignore[attr-defined]
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="bench-sheets-api", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="bench-sheets-api",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -55,12 +59,16 @@ class RenderedSheetsServer(FakeSheetsServer):
         self.add_spreadsheet(key, [sheet], title=f"Bench {key}")
         self.rendered[key] = rows
 
-    def fast_answer(self, raw_path: str, query: dict[str, list[str]], headers
-                    ) -> tuple[int, bytes, dict] | None:
+    def fast_answer(
+        self, raw_path: str, query: dict[str, list[str]], headers
+    ) -> tuple[int, bytes, dict] | None:
         segments = [unquote(s) for s in raw_path.split("/")]
-        if (len(segments) != 4 or segments[1:3] != ["v4", "spreadsheets"]
-                or segments[3] not in self.rendered
-                or query.get("includeGridData", ["false"])[0].lower() != "true"):
+        if (
+            len(segments) != 4
+            or segments[1:3] != ["v4", "spreadsheets"]
+            or segments[3] not in self.rendered
+            or query.get("includeGridData", ["false"])[0].lower() != "true"
+        ):
             return None
         try:
             email = self._authenticate(query, headers)
@@ -114,7 +122,10 @@ def check_rendering(spec: SheetSpec, rows: list[bytes], sample: int = 400) -> No
     sheet = FakeWorksheet(WORKSHEET_TITLE, 0, values, links)
     book = fake_sheets._Spreadsheet("k", "t", [sheet], None, True)
     for r0, r1 in ((0, sample - 1), (3, 57), (100, sample - 1)):
-        query = {"ranges": [f"'{WORKSHEET_TITLE}'!A{r0 + 1}:H{r1 + 1}"], "includeGridData": ["true"]}
+        query = {
+            "ranges": [f"'{WORKSHEET_TITLE}'!A{r0 + 1}:H{r1 + 1}"],
+            "includeGridData": ["true"],
+        }
         slow = fake_sheets._masked(fake_sheets.spreadsheet_response(book, query), GRID_FIELDS)
         fast = json.loads(grid_response(rows[:sample], r0, r1))
         if slow != fast:
@@ -131,10 +142,17 @@ def _command(server: RenderedSheetsServer, cmd: dict[str, Any]) -> dict[str, Any
             check_rendering(spec, rows)
             server.add_rendered(spec.key, rows, columns)
             server.edited[spec.key] = edited
-            return {"key": spec.key, "rows": len(rows), "edited": edited,
-                    "build_seconds": time.perf_counter() - started}
-        return {"key": spec.key, "rows": len(server.rendered[spec.key]),
-                "edited": server.edited[spec.key]}
+            return {
+                "key": spec.key,
+                "rows": len(rows),
+                "edited": edited,
+                "build_seconds": time.perf_counter() - started,
+            }
+        return {
+            "key": spec.key,
+            "rows": len(server.rendered[spec.key]),
+            "edited": server.edited[spec.key],
+        }
     if op == "drop":
         server.rendered.pop(cmd["key"], None)
         return {}
@@ -150,9 +168,12 @@ def _command(server: RenderedSheetsServer, cmd: dict[str, Any]) -> dict[str, Any
         return {}
     if op == "stats":
         with server._lock:
-            return {"read_requests": server.read_requests, "bytes_sent": server.bytes_sent,
-                    "status_counts": {str(k): v for k, v in server.status_counts.items()},
-                    "peak_rss_mb": peak_rss_mb_of_self()}
+            return {
+                "read_requests": server.read_requests,
+                "bytes_sent": server.bytes_sent,
+                "status_counts": {str(k): v for k, v in server.status_counts.items()},
+                "peak_rss_mb": peak_rss_mb_of_self(),
+            }
     raise ValueError(f"unknown command {op!r}")
 
 
@@ -181,8 +202,11 @@ class SheetServerProcess:
 
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.sheet_server"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, text=True, cwd=str(_repo()),
+            [sys.executable, "-m", "bench.sheet_server"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=str(_repo()),
         )
         self.url = json.loads(self._readline())["url"]
         self.pid = self.proc.pid

@@ -51,8 +51,9 @@ class SheetSpec:
         return f"bench-sheet-{self.albums:08d}-s{self.seed}{edit}"
 
 
-def sheet_rows(spec: SheetSpec, edited: list[int] | None = None
-               ) -> Iterator[tuple[list[object], str | None]]:
+def sheet_rows(
+    spec: SheetSpec, edited: list[int] | None = None
+) -> Iterator[tuple[list[object], str | None]]:
     """(cells, Spotify hyperlink or None) for every sheet row, top to bottom; the numbers of
     the albums whose genre was edited are appended to `edited`."""
     rng = random.Random(spec.seed)
@@ -78,16 +79,25 @@ def sheet_rows(spec: SheetSpec, edited: list[int] | None = None
             genre = _GENRES[(_GENRES.index(genre) + 1) % len(_GENRES)]
             if edited is not None:
                 edited.append(i)
-        row: list[object] = [release_cell(rng, day), artist, title, genre, rng.choice(_VOCALS),
-                             country]
+        row: list[object] = [
+            release_cell(rng, day),
+            artist,
+            title,
+            genre,
+            rng.choice(_VOCALS),
+            country,
+        ]
         link = None
         spotify = rng.random()
         if spotify < 0.6:
             row.append("Listen")
             link = "https://open.spotify.com/album/" + "".join(rng.choices(_ID_CHARS, k=22))
         elif spotify < 0.75:
-            row.append("https://open.spotify.com/album/" + "".join(rng.choices(_ID_CHARS, k=22))
-                       + "?si=bench")
+            row.append(
+                "https://open.spotify.com/album/"
+                + "".join(rng.choices(_ID_CHARS, k=22))
+                + "?si=bench"
+            )
         if rng.random() < 0.05:
             row += [""] * (SPOTIFY_COLUMN + 1 - len(row)) + ["Pre-order"]
         yield row, link

@@ -29,26 +29,57 @@ def throughput(ctx: Context) -> list[Figure]:
             floors, syncs = [], []
             for _ in range(repeats):
                 with database(kind, ctx.options.workdir, "floor") as db:
-                    floors.append(run_worker("floor", db=db, server=ctx.server.url,
-                                             sheet=sheet["key"], rows=sheet["rows"]))
+                    floors.append(
+                        run_worker(
+                            "floor",
+                            db=db,
+                            server=ctx.server.url,
+                            sheet=sheet["key"],
+                            rows=sheet["rows"],
+                        )
+                    )
                 with database(kind, ctx.options.workdir, "sync") as db:
                     syncs.append(ctx.sync(db, sheet["key"]))
             floor, sync = _best(floors), _best(syncs)
             best = f"best of {repeats}; " if repeats > 1 else ""
-            figures.append(slowdown(Figure(
-                SCENARIO_1, f"sync {albums:,} albums ({sheet['rows']:,} rows)", sync["seconds"],
-                "s", kind, "floor: 1 request + 1 executemany", floor["seconds"],
-                target="<= 3x floor",
-                note=best + _rows_per_second(sheet["rows"], sync["seconds"]),
-            ), sync["seconds"], floor["seconds"], target=3.0))
+            figures.append(
+                slowdown(
+                    Figure(
+                        SCENARIO_1,
+                        f"sync {albums:,} albums ({sheet['rows']:,} rows)",
+                        sync["seconds"],
+                        "s",
+                        kind,
+                        "floor: 1 request + 1 executemany",
+                        floor["seconds"],
+                        target="<= 3x floor",
+                        note=best + _rows_per_second(sheet["rows"], sync["seconds"]),
+                    ),
+                    sync["seconds"],
+                    floor["seconds"],
+                    target=3.0,
+                )
+            )
             if albums == ctx.sizes.small:
                 with database(kind, ctx.options.workdir, "orm") as db:
                     orm = run_worker("orm", db=db, server=ctx.server.url, sheet=sheet["key"])
-                figures.append(speedup(Figure(
-                    SCENARIO_1, f"sync {albums:,} albums vs per-row ORM", sync["seconds"], "s",
-                    kind, "per-row ORM, 1 transaction per album", orm["seconds"],
-                    target=">= 50x faster",
-                ), sync["seconds"], orm["seconds"], target=50.0))
+                figures.append(
+                    speedup(
+                        Figure(
+                            SCENARIO_1,
+                            f"sync {albums:,} albums vs per-row ORM",
+                            sync["seconds"],
+                            "s",
+                            kind,
+                            "per-row ORM, 1 transaction per album",
+                            orm["seconds"],
+                            target=">= 50x faster",
+                        ),
+                        sync["seconds"],
+                        orm["seconds"],
+                        target=50.0,
+                    )
+                )
     return figures
 
 
@@ -62,21 +93,51 @@ def unchanged(ctx: Context) -> list[Figure]:
             first = ctx.sync(db, sheet["key"])
             second = _best([ctx.sync(db, sheet["key"]) for _ in range(2)])
             edited = ctx.sync(db, edited_sheet["key"])
-        figures.append(slowdown(Figure(
-            SCENARIO_2, f"second sync of {albums:,} unchanged albums", second["seconds"], "s",
-            kind, "first sync", first["seconds"], target="<= 0.5x first", note="best of 2",
-        ), second["seconds"], first["seconds"], target=0.5))
-        figures.append(Figure(
-            SCENARIO_2, "album rows written by the unchanged sync", second["albums_written"],
-            "rows", kind, target="0", holds=second["albums_written"] == 0,
-            note=f"{second['unchanged']:,} unchanged",
-        ))
+        figures.append(
+            slowdown(
+                Figure(
+                    SCENARIO_2,
+                    f"second sync of {albums:,} unchanged albums",
+                    second["seconds"],
+                    "s",
+                    kind,
+                    "first sync",
+                    first["seconds"],
+                    target="<= 0.5x first",
+                    note="best of 2",
+                ),
+                second["seconds"],
+                first["seconds"],
+                target=0.5,
+            )
+        )
+        figures.append(
+            Figure(
+                SCENARIO_2,
+                "album rows written by the unchanged sync",
+                second["albums_written"],
+                "rows",
+                kind,
+                target="0",
+                holds=second["albums_written"] == 0,
+                note=f"{second['unchanged']:,} unchanged",
+            )
+        )
         expected = edited_sheet["edited"]
-        figures.append(Figure(
-            SCENARIO_2, f"sync with 1% edited: album rows written", edited["albums_written"],
-            "rows", kind, "albums edited in the sheet", expected,
-            target="only the edited", holds=edited["albums_written"] == expected
-            and edited["updated"] == expected and edited["created"] == 0,
-            note=f"{edited['seconds']:.2f} s",
-        ))
+        figures.append(
+            Figure(
+                SCENARIO_2,
+                "sync with 1% edited: album rows written",
+                edited["albums_written"],
+                "rows",
+                kind,
+                "albums edited in the sheet",
+                expected,
+                target="only the edited",
+                holds=edited["albums_written"] == expected
+                and edited["updated"] == expected
+                and edited["created"] == 0,
+                note=f"{edited['seconds']:.2f} s",
+            )
+        )
     return figures

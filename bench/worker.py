@@ -17,8 +17,12 @@ from .common import API_KEY, peak_rss_mb_of, sync_settings
 
 
 def _settings(spec: dict[str, Any]):
-    return sync_settings(spec["db"], spec["server"], spec["sheet"],
-                         read_quota_per_minute=spec.get("quota") or 1_000_000)
+    return sync_settings(
+        spec["db"],
+        spec["server"],
+        spec["sheet"],
+        read_quota_per_minute=spec.get("quota") or 1_000_000,
+    )
 
 
 def job_sync(spec: dict[str, Any]) -> dict[str, Any]:
@@ -44,15 +48,23 @@ def job_sync(spec: dict[str, Any]) -> dict[str, Any]:
         profiler.disable()
         profiler.dump_stats(profile)
     with sync.db.session() as s:
-        written = s.scalar(select(func.count()).select_from(Album)
-                           .where(Album.last_sync_id == status.id))
+        written = s.scalar(
+            select(func.count()).select_from(Album).where(Album.last_sync_id == status.id)
+        )
         albums = s.scalar(select(func.count()).select_from(Album))
     sync.close()
     return {
-        "seconds": seconds, "status": status.status.value, "message": status.message,
-        "created": status.created, "updated": status.updated, "unchanged": status.unchanged,
-        "removed": status.removed, "failed": status.failed, "processed": status.processed,
-        "albums_written": written, "albums": albums,
+        "seconds": seconds,
+        "status": status.status.value,
+        "message": status.message,
+        "created": status.created,
+        "updated": status.updated,
+        "unchanged": status.unchanged,
+        "removed": status.removed,
+        "failed": status.failed,
+        "processed": status.processed,
+        "albums_written": written,
+        "albums": albums,
     }
 
 
@@ -74,9 +86,12 @@ def job_orm(spec: dict[str, Any]) -> dict[str, Any]:
     source = GoogleSheetSource(settings)
     raw = [row for chunk in source.read(_Quiet()) for row in chunk]
     columns, header_index = find_header(raw[:15], settings.header_aliases)
-    albums = [p for p in (parse_row(r, columns) for r in raw[header_index + 1:])
-              if isinstance(p, AlbumRow)]
-    bad = sum(1 for r in raw[header_index + 1:] if isinstance(parse_row(r, columns), RowError))
+    albums = [
+        p
+        for p in (parse_row(r, columns) for r in raw[header_index + 1 :])
+        if isinstance(p, AlbumRow)
+    ]
+    bad = sum(1 for r in raw[header_index + 1 :] if isinstance(parse_row(r, columns), RowError))
 
     def get_or_create(s, model, key: str, **values):
         found = s.scalar(select(model).where(model.name_key == key))
@@ -112,8 +127,12 @@ def job_orm(spec: dict[str, Any]) -> dict[str, Any]:
                 album.updated_at = now
     seconds = time.perf_counter() - started
     db.dispose()
-    return {"seconds": seconds, "albums": len(albums), "bad_rows": bad,
-            "requests": source.requests_made}
+    return {
+        "seconds": seconds,
+        "albums": len(albums),
+        "bad_rows": bad,
+        "requests": source.requests_made,
+    }
 
 
 class _Quiet:
@@ -135,17 +154,30 @@ def job_floor(spec: dict[str, Any]) -> dict[str, Any]:
 
     engine = sa.create_engine(normalize_url(spec["db"]))
     meta = sa.MetaData()
-    flat = sa.Table("floor_rows", meta, sa.Column("sheet_row", sa.Integer),
-                    *(sa.Column(f"c{i}", sa.Text) for i in range(8)), sa.Column("link", sa.Text))
+    flat = sa.Table(
+        "floor_rows",
+        meta,
+        sa.Column("sheet_row", sa.Integer),
+        *(sa.Column(f"c{i}", sa.Text) for i in range(8)),
+        sa.Column("link", sa.Text),
+    )
     meta.create_all(engine)
     session = requests.Session()
     url = f"{spec['server']}/v4/spreadsheets/{spec['sheet']}"
     with engine.connect():
         pass  # connect before the clock starts, as the sync's engine does
     started = time.perf_counter()
-    response = session.get(url, params={
-        "ranges": a1_rows("Releases", 1, spec["rows"], 8), "includeGridData": "true",
-        "fields": GRID_FIELDS, "prettyPrint": "false", "key": API_KEY}, timeout=600)
+    response = session.get(
+        url,
+        params={
+            "ranges": a1_rows("Releases", 1, spec["rows"], 8),
+            "includeGridData": "true",
+            "fields": GRID_FIELDS,
+            "prettyPrint": "false",
+            "key": API_KEY,
+        },
+        timeout=600,
+    )
     response.raise_for_status()
     fetched = time.perf_counter()
     data = response.json()
@@ -169,9 +201,14 @@ def job_floor(spec: dict[str, Any]) -> dict[str, Any]:
         conn.execute(flat.insert(), records)
     seconds = time.perf_counter() - started
     engine.dispose()
-    return {"seconds": seconds, "rows": len(records), "fetch_seconds": fetched - started,
-            "decode_seconds": decoded - fetched, "insert_seconds": seconds - (decoded - started),
-            "bytes": len(response.content)}
+    return {
+        "seconds": seconds,
+        "rows": len(records),
+        "fetch_seconds": fetched - started,
+        "decode_seconds": decoded - fetched,
+        "insert_seconds": seconds - (decoded - started),
+        "bytes": len(response.content),
+    }
 
 
 def job_catalog(spec: dict[str, Any]) -> dict[str, Any]:
@@ -193,9 +230,15 @@ def job_catalog(spec: dict[str, Any]) -> dict[str, Any]:
         total = getattr(page, "total", None)
     count_seconds, plain_count_seconds = _count_query_seconds(sync)
     sync.close()
-    return {"first": times[0], "times": times, "page_times": page_times,
-            "facet_times": facet_times, "total": total, "count_seconds": count_seconds,
-            "plain_count_seconds": plain_count_seconds}
+    return {
+        "first": times[0],
+        "times": times,
+        "page_times": page_times,
+        "facet_times": facet_times,
+        "total": total,
+        "count_seconds": count_seconds,
+        "plain_count_seconds": plain_count_seconds,
+    }
 
 
 def _count_query_seconds(sync) -> tuple[float, float]:

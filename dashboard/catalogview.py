@@ -24,8 +24,14 @@ def cached_facets(fingerprint: str, version: int, _sync: CatalogSync) -> Catalog
 
 
 @st.cache_data(max_entries=256, show_spinner="Loading albums...")
-def cached_albums(fingerprint: str, version: int, filters: AlbumFilter, limit: int, offset: int,
-                  _sync: CatalogSync) -> AlbumPage:
+def cached_albums(
+    fingerprint: str,
+    version: int,
+    filters: AlbumFilter,
+    limit: int,
+    offset: int,
+    _sync: CatalogSync,
+) -> AlbumPage:
     return _sync.albums(filters, limit=limit, offset=offset)
 
 

@@ -50,8 +50,9 @@ class Viewer:
 # -- access -------------------------------------------------------------------------------------
 
 
-def may_sync(auth_configured: bool, logged_in: bool, email: str | None,
-             allowed: Iterable[str]) -> bool:
+def may_sync(
+    auth_configured: bool, logged_in: bool, email: str | None, allowed: Iterable[str]
+) -> bool:
     """Who may start and cancel syncs.
 
     Without a login configured (local use) anyone may. With one, only a signed-in user whose
@@ -64,30 +65,38 @@ def may_sync(auth_configured: bool, logged_in: bool, email: str | None,
     return email.strip().casefold() in {a.strip().casefold() for a in allowed if a.strip()}
 
 
-def read_only_reason(auth_configured: bool, logged_in: bool, email: str | None,
-                     allowed: Iterable[str]) -> str | None:
+def read_only_reason(
+    auth_configured: bool, logged_in: bool, email: str | None, allowed: Iterable[str]
+) -> str | None:
     """Why the viewer may only watch, written for them; None when they may sync."""
     if may_sync(auth_configured, logged_in, email, allowed):
         return None
     if not logged_in:
-        return ("Sign in to start or cancel a sync. You can follow the sync status without "
-                "signing in.")
+        return (
+            "Sign in to start or cancel a sync. You can follow the sync status without signing in."
+        )
     if not email:
-        return ("Your sign-in did not share an email address, so this dashboard cannot check "
-                "whether you may sync. You can follow the sync status read-only.")
+        return (
+            "Your sign-in did not share an email address, so this dashboard cannot check "
+            "whether you may sync. You can follow the sync status read-only."
+        )
     if not any(a.strip() for a in allowed):
-        return ("Syncing is limited to the people listed in SYNCCORE_ALLOWED_USERS, and the list "
-                "is empty. Ask the administrator to add your email address.")
-    return (f"You are signed in as {email}, which is not in SYNCCORE_ALLOWED_USERS, so you can "
-            "follow the sync status but not start or cancel a sync. Ask the administrator to "
-            "add your address.")
+        return (
+            "Syncing is limited to the people listed in SYNCCORE_ALLOWED_USERS, and the list "
+            "is empty. Ask the administrator to add your email address."
+        )
+    return (
+        f"You are signed in as {email}, which is not in SYNCCORE_ALLOWED_USERS, so you can "
+        "follow the sync status but not start or cancel a sync. Ask the administrator to "
+        "add your address."
+    )
 
 
 def local_user_name() -> str:
     """Who triggered a sync when the dashboard has no login: the OS user running Streamlit."""
     try:
         return f"{getpass.getuser()} (dashboard)"
-    except Exception:
+    except Exception:  # noqa: BLE001 - no user database entry (containers): a fallback name
         return "local user"
 
 
@@ -106,8 +115,9 @@ def current_viewer(settings: Settings, secrets: Mapping[str, Any]) -> Viewer:
         auth_configured=auth_configured,
         logged_in=logged_in,
         can_sync=may_sync(auth_configured, logged_in, email, settings.allowed_users),
-        read_only_reason=read_only_reason(auth_configured, logged_in, email,
-                                          settings.allowed_users),
+        read_only_reason=read_only_reason(
+            auth_configured, logged_in, email, settings.allowed_users
+        ),
     )
 
 
@@ -132,8 +142,10 @@ def _secrets_problem(exc: Exception) -> str:
     """Say what is wrong with the secrets file without quoting it (it holds secrets)."""
     where = re.search(r"\(at line \d+, column \d+\)", str(exc))
     position = f" {where.group(0)}" if where else ""
-    return ("The secrets file (.streamlit/secrets.toml) could not be read: it is not valid "
-            f"TOML{position}. Fix it (see .streamlit/secrets.toml.example) and reload the page.")
+    return (
+        "The secrets file (.streamlit/secrets.toml) could not be read: it is not valid "
+        f"TOML{position}. Fix it (see .streamlit/secrets.toml.example) and reload the page."
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -166,8 +178,9 @@ def open_dashboard() -> Dashboard:
 
 
 @contextmanager
-def problems_shown(database_title: str = "The catalog database cannot be reached"
-                   ) -> Iterator[None]:
+def problems_shown(
+    database_title: str = "The catalog database cannot be reached",
+) -> Iterator[None]:
     """Run page code that talks to the database; a failure becomes a message and stops the page
     (no traceback: the exception text can quote the database URL)."""
     try:
@@ -185,14 +198,18 @@ def problems_shown(database_title: str = "The catalog database cannot be reached
 
 def database_problem(exc: SQLAlchemyError) -> str:
     """A database failure for the reader: its kind, never the URL (it may hold a password)."""
-    return (f"The database did not answer as expected ({type(exc).__name__}). Check "
-            "SYNCCORE_DATABASE_URL and that the database server is running, then reload the page.")
+    return (
+        f"The database did not answer as expected ({type(exc).__name__}). Check "
+        "SYNCCORE_DATABASE_URL and that the database server is running, then reload the page."
+    )
 
 
 def file_problem(exc: OSError) -> str:
-    return (f"A file the catalog needs cannot be used ({exc.strerror or type(exc).__name__}). "
-            "Check the path in SYNCCORE_DATABASE_URL and that its folder is writable, then "
-            "reload the page.")
+    return (
+        f"A file the catalog needs cannot be used ({exc.strerror or type(exc).__name__}). "
+        "Check the path in SYNCCORE_DATABASE_URL and that its folder is writable, then "
+        "reload the page."
+    )
 
 
 def show_problem(title: str, detail: str) -> None:
@@ -209,7 +226,7 @@ def render_account(viewer: Viewer, secrets_auth: Mapping[str, Any] | None = None
         elif st.button("Log in", icon=":material/login:", key="login"):
             try:
                 st.login()
-            except Exception as exc:  # no authlib, or an incomplete [auth] section
+            except Exception as exc:  # noqa: BLE001 - no authlib, or an incomplete [auth] section
                 show_problem("Sign-in is not available", _login_problem(exc))
     if viewer.read_only_reason:
         st.info(plain(viewer.read_only_reason), icon=":material/visibility:")
@@ -217,8 +234,12 @@ def render_account(viewer: Viewer, secrets_auth: Mapping[str, Any] | None = None
 
 def _login_problem(exc: Exception) -> str:
     if "authlib" in str(exc).lower():
-        return ("Streamlit's login needs the Authlib package: install streamlit[auth] "
-                "(or Authlib>=1.3.2) on the server.")
-    return ("The [auth] section in .streamlit/secrets.toml is incomplete: it needs redirect_uri, "
-            "cookie_secret, client_id, client_secret and server_metadata_url "
-            "(see .streamlit/secrets.toml.example).")
+        return (
+            "Streamlit's login needs the Authlib package: install streamlit[auth] "
+            "(or Authlib>=1.3.2) on the server."
+        )
+    return (
+        "The [auth] section in .streamlit/secrets.toml is incomplete: it needs redirect_uri, "
+        "cookie_secret, client_id, client_secret and server_metadata_url "
+        "(see .streamlit/secrets.toml.example)."
+    )

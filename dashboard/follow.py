@@ -18,8 +18,10 @@ def follow_active_sync(status: OperationStatus | None, what: str) -> None:
     if status is None or not status.is_active:
         return
     st.info(
-        plain(f"A sync is running ({status.message or 'starting'}). {what} updates here when "
-              "it finishes; follow it on the Sync page."),
+        plain(
+            f"A sync is running ({status.message or 'starting'}). {what} updates here when "
+            "it finishes; follow it on the Sync page."
+        ),
         icon=":material/sync:",
     )
     st_autorefresh(interval=FOLLOW_MS, key="follow-sync-refresh")

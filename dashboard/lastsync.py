@@ -1,4 +1,4 @@
-""""Last synced: 2 hours ago", computed in the browser so it ages without a Streamlit rerun.
+""" "Last synced: 2 hours ago", computed in the browser so it ages without a Streamlit rerun.
 
 A tiny HTML document in an iframe: the server sends only the ISO timestamp; inline JavaScript
 formats it with Intl.RelativeTimeFormat in the viewer's language, puts the exact local time
@@ -78,5 +78,9 @@ def last_synced_html(synced_at: datetime | None) -> str:
 
 
 def render_last_synced(synced_at: datetime | None) -> None:
-    st.iframe(last_synced_html(synced_at), height=HEIGHT_PX, width=WIDTH_PX,
-              alt="When the catalog was last synced")
+    st.iframe(
+        last_synced_html(synced_at),
+        height=HEIGHT_PX,
+        width=WIDTH_PX,
+        alt="When the catalog was last synced",
+    )

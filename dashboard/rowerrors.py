@@ -48,8 +48,9 @@ def row_errors_csv(errors: Sequence[RowErrorRecord]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def render_row_errors(errors: Sequence[RowErrorRecord], *, operation_id: int, key: str,
-                      failed: int | None = None) -> None:
+def render_row_errors(
+    errors: Sequence[RowErrorRecord], *, operation_id: int, key: str, failed: int | None = None
+) -> None:
     """The failed rows table and its CSV download; `failed` is how many rows the sync
     counted, which can exceed what it stored."""
     if not errors:
@@ -68,8 +69,10 @@ def render_row_errors(errors: Sequence[RowErrorRecord], *, operation_id: int, ke
         key=f"{key}-table",
     )
     if len(errors) > len(shown):
-        st.caption(f"Showing the first {len(shown):,} of {len(errors):,} failed rows; "
-                   "the CSV has them all.")
+        st.caption(
+            f"Showing the first {len(shown):,} of {len(errors):,} failed rows; "
+            "the CSV has them all."
+        )
     if failed is not None and failed > len(errors):
         st.caption(f"{failed:,} rows failed; the first {len(errors):,} were recorded.")
     st.download_button(

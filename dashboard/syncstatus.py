@@ -35,7 +35,7 @@ FAILURE_ADVICE = "Check the settings in .streamlit/secrets.toml, then press Sync
 
 
 def stage_heading(status: OperationStatus) -> str:
-    """"Step 2 of 3: Updating the catalog", or "Starting..." before the first stage."""
+    """ "Step 2 of 3: Updating the catalog", or "Starting..." before the first stage."""
     if status.stage in STEPS:
         number, label = STEPS[status.stage]
         return f"Step {number} of {len(STEPS)}: {label}"
@@ -79,10 +79,16 @@ def render_progress(status: OperationStatus, zone: tzinfo) -> None:
             st.progress(status.fraction, text=plain(message))
         render_metrics(status)
         if status.cancel_requested:
-            st.info("Cancel requested: the sync stops after the batch it is writing.",
-                    icon=":material/cancel:")
-        st.caption(plain(f"Sync #{status.id}, started by {status.triggered_by} at "
-                         f"{format_time(status.started_at, zone)}, from {status.source}."))
+            st.info(
+                "Cancel requested: the sync stops after the batch it is writing.",
+                icon=":material/cancel:",
+            )
+        st.caption(
+            plain(
+                f"Sync #{status.id}, started by {status.triggered_by} at "
+                f"{format_time(status.started_at, zone)}, from {status.source}."
+            )
+        )
 
 
 def outcome_text(status: OperationStatus) -> tuple[str, str | None]:
@@ -93,7 +99,7 @@ def outcome_text(status: OperationStatus) -> tuple[str, str | None]:
     detail = status.error or FAILURE_ADVICE
     prefix = "Sync failed: "
     if status.message.startswith(prefix):
-        cause = status.message[len(prefix):].rstrip(".")
+        cause = status.message[len(prefix) :].rstrip(".")
         if cause and detail.startswith(cause):
             return "Sync failed.", detail
     return status.message, detail
@@ -113,11 +119,18 @@ def render_outcome(status: OperationStatus, sync: CatalogSync, zone: tzinfo) -> 
     if status.finished_at:
         took = f", took {format_duration((status.finished_at - status.started_at).total_seconds())}"
     removed = f", {status.removed:,} albums marked removed" if status.removed else ""
-    st.caption(plain(f"Sync #{status.id}, started by {status.triggered_by} at "
-                     f"{format_time(status.started_at, zone)}{took}{removed}."))
+    st.caption(
+        plain(
+            f"Sync #{status.id}, started by {status.triggered_by} at "
+            f"{format_time(status.started_at, zone)}{took}{removed}."
+        )
+    )
     if status.status is SyncStatus.COMPLETED_WITH_WARNINGS and status.failed:
         st.subheader("Failed rows", anchor=False)
         st.caption("These sheet rows were not synced. Fix them in the sheet and sync again.")
-        render_row_errors(sync.row_errors(status.id, limit=STORED_ROW_LIMIT),
-                          operation_id=status.id, key=f"failed-rows-{status.id}",
-                          failed=status.failed)
+        render_row_errors(
+            sync.row_errors(status.id, limit=STORED_ROW_LIMIT),
+            operation_id=status.id,
+            key=f"failed-rows-{status.id}",
+            failed=status.failed,
+        )

@@ -13,7 +13,7 @@ def viewer_zone() -> tzinfo:
     try:
         name = st.context.timezone
         return ZoneInfo(name) if name else UTC
-    except Exception:  # unknown zone name, or no browser context (tests, bare mode)
+    except Exception:  # noqa: BLE001 - unknown zone name, or no browser context (tests, bare mode)
         return UTC
 
 

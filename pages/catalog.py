@@ -47,14 +47,24 @@ with problems_shown():
 follow_active_sync(status, "The catalog")
 
 if facets.albums == 0:
-    why = ("no sync has run yet" if version == 0
-           else "no sync has added albums yet (the **History** page says why)")
-    st.info(f"The catalog is empty: {why}. Open the **Sync** page and press **Sync Now** to "
-            "fill it from the sheet.", icon=":material/inbox:")
+    why = (
+        "no sync has run yet"
+        if version == 0
+        else "no sync has added albums yet (the **History** page says why)"
+    )
+    st.info(
+        f"The catalog is empty: {why}. Open the **Sync** page and press **Sync Now** to "
+        "fill it from the sheet.",
+        icon=":material/inbox:",
+    )
     st.stop()
 
-search = st.text_input("Search artist or album", placeholder="e.g. Frost Throne",
-                       key="catalog-search", icon=":material/search:")
+search = st.text_input(
+    "Search artist or album",
+    placeholder="e.g. Frost Throne",
+    key="catalog-search",
+    icon=":material/search:",
+)
 genre_col, vocal_col, year_col, country_col = st.columns(4)
 genres = genre_col.multiselect("Genre", facets.genres, key="catalog-genres")
 vocals = vocal_col.multiselect("Vocal style", facets.vocal_styles, key="catalog-vocals")
@@ -62,12 +72,16 @@ years = year_col.multiselect("Year", facets.years, key="catalog-years")
 countries = country_col.multiselect("Country", facets.countries, key="catalog-countries")
 size_col, removed_col = st.columns([1, 3], vertical_alignment="bottom")
 page_size = size_col.selectbox("Albums per page", PAGE_SIZES, index=1, key="catalog-page-size")
-include_removed = removed_col.toggle("Include albums removed from the sheet",
-                                     key="catalog-removed")
+include_removed = removed_col.toggle("Include albums removed from the sheet", key="catalog-removed")
 
-filters = AlbumFilter(search=search.strip(), genres=tuple(genres), vocal_styles=tuple(vocals),
-                      countries=tuple(countries), years=tuple(years),
-                      include_removed=include_removed)
+filters = AlbumFilter(
+    search=search.strip(),
+    genres=tuple(genres),
+    vocal_styles=tuple(vocals),
+    countries=tuple(countries),
+    years=tuple(years),
+    include_removed=include_removed,
+)
 # A new filter starts at the first page: the pagination widget gets a new key (and so its
 # default), rather than having its value overwritten through Session State.
 if st.session_state.get("catalog-filters") != (filters, page_size):
@@ -77,15 +91,17 @@ page_key = f"catalog-page-{st.session_state['catalog-view']}"
 
 page = st.session_state.get(page_key, 1)
 with problems_shown():
-    result = cached_albums(fingerprint, version, filters, page_size, (page - 1) * page_size,
-                           dash.sync)
+    result = cached_albums(
+        fingerprint, version, filters, page_size, (page - 1) * page_size, dash.sync
+    )
     pages = page_count(result.total, page_size)
     if page > pages:  # the catalog shrank under this page: show its last page
         page = pages
         st.session_state["catalog-view"] += 1
         page_key = f"catalog-page-{st.session_state['catalog-view']}"
-        result = cached_albums(fingerprint, version, filters, page_size,
-                               (page - 1) * page_size, dash.sync)
+        result = cached_albums(
+            fingerprint, version, filters, page_size, (page - 1) * page_size, dash.sync
+        )
 
 st.caption(showing_caption(result.total, page, page_size))
 if result.items:

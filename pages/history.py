@@ -18,24 +18,32 @@ HISTORY_LIMIT = 500
 
 def sync_choice(summary: SyncSummary) -> str:
     failed = f", {summary.failed:,} failed rows" if summary.failed else ""
-    return (f"Sync #{summary.operation_id}: {status_label(summary.status)}, "
-            f"{format_time(summary.started_at, zone)}{failed}")
+    return (
+        f"Sync #{summary.operation_id}: {status_label(summary.status)}, "
+        f"{format_time(summary.started_at, zone)}{failed}"
+    )
 
 
 def sync_details(summary: SyncSummary) -> None:
     st.markdown(f"**{plain(summary.message)}**")
     if summary.error and summary.status is not SyncStatus.COMPLETED:
         st.markdown(plain(summary.error))
-    st.caption(plain(
-        f"Triggered by {summary.triggered_by} from {summary.source}; started "
-        f"{format_time(summary.started_at, zone)}, "
-        f"took {format_duration(summary.duration_seconds)}."
-    ))
+    st.caption(
+        plain(
+            f"Triggered by {summary.triggered_by} from {summary.source}; started "
+            f"{format_time(summary.started_at, zone)}, "
+            f"took {format_duration(summary.duration_seconds)}."
+        )
+    )
     if summary.failed:
         with problems_shown():
             errors = dash.sync.row_errors(summary.operation_id, limit=STORED_ROW_LIMIT)
-        render_row_errors(errors, operation_id=summary.operation_id,
-                          key=f"history-errors-{summary.operation_id}", failed=summary.failed)
+        render_row_errors(
+            errors,
+            operation_id=summary.operation_id,
+            key=f"history-errors-{summary.operation_id}",
+            failed=summary.failed,
+        )
     else:
         st.caption("No failed rows in this sync.")
 
@@ -49,12 +57,17 @@ with problems_shown():
 follow_active_sync(status, "The history")
 
 if not syncs:
-    st.info("No sync has finished yet. Open the **Sync** page and press **Sync Now**.",
-            icon=":material/inbox:")
+    st.info(
+        "No sync has finished yet. Open the **Sync** page and press **Sync Now**.",
+        icon=":material/inbox:",
+    )
     st.stop()
 
-st.caption(f"The last {len(syncs):,} syncs, newest first." if len(syncs) == HISTORY_LIMIT
-           else f"{len(syncs):,} {'sync' if len(syncs) == 1 else 'syncs'}, newest first.")
+st.caption(
+    f"The last {len(syncs):,} syncs, newest first."
+    if len(syncs) == HISTORY_LIMIT
+    else f"{len(syncs):,} {'sync' if len(syncs) == 1 else 'syncs'}, newest first."
+)
 speeds = speed_frame(syncs, zone)
 if len(speeds) >= 1:
     left, right = st.columns(2)
@@ -77,7 +90,8 @@ st.dataframe(
 
 st.subheader("Sync details and failed rows", anchor=False)
 by_id = {s.operation_id: s for s in syncs}
-chosen = st.selectbox("Sync", list(by_id), format_func=lambda op_id: sync_choice(by_id[op_id]),
-                      key="history-sync")
+chosen = st.selectbox(
+    "Sync", list(by_id), format_func=lambda op_id: sync_choice(by_id[op_id]), key="history-sync"
+)
 if chosen is not None:
     sync_details(by_id[chosen])

@@ -65,8 +65,11 @@ def _describe(status: OperationStatus) -> str:
 
 def cmd_sync(sync: CatalogSync, args) -> int:
     if sync.settings.is_demo and not args.json:
-        print("No sheet configured: syncing the bundled demo sheet. Set SYNCCORE_SHEET to use "
-              "a real Google Sheet.", file=sys.stderr)
+        print(
+            "No sheet configured: syncing the bundled demo sheet. Set SYNCCORE_SHEET to use "
+            "a real Google Sheet.",
+            file=sys.stderr,
+        )
     bar = TerminalProgress()
     try:
         op_id = sync.start_sync(default_user(), force=args.force, on_progress=bar)
@@ -96,12 +99,14 @@ def cmd_status(sync: CatalogSync, args) -> int:
     status = sync.current_status()
     last = sync.last_synced_at()
     if args.json:
-        _print_json({
-            "operation": status.to_json() if status else None,
-            "last_synced_at": last.isoformat() if last else None,
-            "source": sync.settings.describe_sheet(),
-            "database": sync.settings.describe_database(),
-        })
+        _print_json(
+            {
+                "operation": status.to_json() if status else None,
+                "last_synced_at": last.isoformat() if last else None,
+                "source": sync.settings.describe_sheet(),
+                "database": sync.settings.describe_database(),
+            }
+        )
     elif status is None:
         print("Never synced.")
     else:
@@ -116,8 +121,10 @@ def cmd_history(sync: CatalogSync, args) -> int:
         _print_json([r.to_json() for r in runs])
         return EXIT_OK
     for r in runs:
-        print(f"#{r.operation_id:<5} {r.finished_at:%Y-%m-%d %H:%M} {r.status.value:<24} "
-              f"{r.duration_seconds:7.1f}s  {r.total:>8,} albums  by {r.triggered_by}")
+        print(
+            f"#{r.operation_id:<5} {r.finished_at:%Y-%m-%d %H:%M} {r.status.value:<24} "
+            f"{r.duration_seconds:7.1f}s  {r.total:>8,} albums  by {r.triggered_by}"
+        )
     if not runs:
         print("No syncs yet.")
     return EXIT_OK
@@ -152,8 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = add("sync", "run a sync in the foreground")
-    p.add_argument("--force", action="store_true",
-                   help="remove albums even when the removal guard would refuse")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="remove albums even when the removal guard would refuse",
+    )
     add("status", "the current or last sync")
     p = add("history", "past syncs")
     p.add_argument("--limit", type=int, default=20)
@@ -165,8 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {"sync": cmd_sync, "status": cmd_status, "history": cmd_history,
-            "cancel": cmd_cancel, "albums": cmd_albums}
+COMMANDS = {
+    "sync": cmd_sync,
+    "status": cmd_status,
+    "history": cmd_history,
+    "cancel": cmd_cancel,
+    "albums": cmd_albums,
+}
 
 
 def _stop_on_signal(signum, _frame) -> None:
@@ -200,9 +215,11 @@ def main(argv: list[str] | None = None) -> int:
 def _database_problem(exc: Exception, settings) -> str:
     """The failure's kind and the URL with its password hidden; never the driver's text,
     which can quote the connection string."""
-    return (f"The catalog database did not answer ({type(exc).__name__}). Check "
-            f"SYNCCORE_DATABASE_URL ({settings.describe_database()}) and that the database "
-            "server is running.")
+    return (
+        f"The catalog database did not answer ({type(exc).__name__}). Check "
+        f"SYNCCORE_DATABASE_URL ({settings.describe_database()}) and that the database "
+        "server is running."
+    )
 
 
 if __name__ == "__main__":

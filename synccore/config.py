@@ -83,7 +83,7 @@ class Settings:
         """The database URL with any password hidden."""
         try:
             return make_url(self.database_url).render_as_string(hide_password=True)
-        except Exception:
+        except Exception:  # noqa: BLE001 - never let a bad URL (or its password) escape
             return "(unparseable database URL)"
 
     def describe_sheet(self) -> str:

@@ -18,25 +18,143 @@ HEADER = ["Release Date", "Artist", "Album", "Genre", "Vocal Style", "Country", 
 SPOTIFY_COLUMN = HEADER.index("Spotify")
 _EPOCH = date(1899, 12, 30).toordinal()
 
-_FIRST = ("Black", "Iron", "Frost", "Ash", "Hollow", "Crimson", "Silent", "Grave", "Storm",
-          "Obsidian", "Pale", "Wolf", "Ember", "Night", "Void", "Thorn", "Cinder", "Rust",
-          "Sól", "Mørk", "Hexen", "Tsuki", "Żelazo", "Noir", "Ghost", "Salt", "Moon", "Stone")
-_SECOND = ("Throne", "Harbinger", "Cathedral", "Serpent", "Wake", "Monolith", "Pyre", "Oath",
-           "Tide", "Reaper", "Veil", "Sermon", "Horizon", "Lantern", "Choir", "Hymn", "Abyss",
-           "Garden", "Circle", "Engine", "Prophet", "Descent", "Spire", "Forge")
-_TITLE_A = ("Songs of", "Beneath the", "Return to", "Echoes from", "The Last", "Rites of",
-            "Into the", "Children of", "Ashes of", "Where the", "Hymns for the", "Age of")
-_TITLE_B = ("Winter", "Drowned Sun", "Northern Sky", "Old Gods", "Endless Night", "Iron Coast",
-            "Falling Star", "Burning Fields", "Silver Moon", "Quiet Earth", "Black Tide",
-            "Forgotten", "Cold Light", "Seventh Gate", "Hollow Crown", "Dead Forest")
-_GENRES = ("Death Metal", "Black Metal", "Doom Metal", "Thrash Metal", "Heavy Metal",
-           "Progressive Metal", "Post-Metal", "Sludge", "Power Metal", "Melodic Death Metal",
-           "Atmospheric Black Metal", "Stoner Rock", "Metalcore", "Folk Metal", "Grindcore")
+_FIRST = (
+    "Black",
+    "Iron",
+    "Frost",
+    "Ash",
+    "Hollow",
+    "Crimson",
+    "Silent",
+    "Grave",
+    "Storm",
+    "Obsidian",
+    "Pale",
+    "Wolf",
+    "Ember",
+    "Night",
+    "Void",
+    "Thorn",
+    "Cinder",
+    "Rust",
+    "Sól",
+    "Mørk",
+    "Hexen",
+    "Tsuki",
+    "Żelazo",
+    "Noir",
+    "Ghost",
+    "Salt",
+    "Moon",
+    "Stone",
+)
+_SECOND = (
+    "Throne",
+    "Harbinger",
+    "Cathedral",
+    "Serpent",
+    "Wake",
+    "Monolith",
+    "Pyre",
+    "Oath",
+    "Tide",
+    "Reaper",
+    "Veil",
+    "Sermon",
+    "Horizon",
+    "Lantern",
+    "Choir",
+    "Hymn",
+    "Abyss",
+    "Garden",
+    "Circle",
+    "Engine",
+    "Prophet",
+    "Descent",
+    "Spire",
+    "Forge",
+)
+_TITLE_A = (
+    "Songs of",
+    "Beneath the",
+    "Return to",
+    "Echoes from",
+    "The Last",
+    "Rites of",
+    "Into the",
+    "Children of",
+    "Ashes of",
+    "Where the",
+    "Hymns for the",
+    "Age of",
+)
+_TITLE_B = (
+    "Winter",
+    "Drowned Sun",
+    "Northern Sky",
+    "Old Gods",
+    "Endless Night",
+    "Iron Coast",
+    "Falling Star",
+    "Burning Fields",
+    "Silver Moon",
+    "Quiet Earth",
+    "Black Tide",
+    "Forgotten",
+    "Cold Light",
+    "Seventh Gate",
+    "Hollow Crown",
+    "Dead Forest",
+)
+_GENRES = (
+    "Death Metal",
+    "Black Metal",
+    "Doom Metal",
+    "Thrash Metal",
+    "Heavy Metal",
+    "Progressive Metal",
+    "Post-Metal",
+    "Sludge",
+    "Power Metal",
+    "Melodic Death Metal",
+    "Atmospheric Black Metal",
+    "Stoner Rock",
+    "Metalcore",
+    "Folk Metal",
+    "Grindcore",
+)
 _VOCALS = ("Harsh", "Clean", "Mixed", "Instrumental", "Harsh/Clean")
-_COUNTRIES = ("Sweden", "Finland", "Norway", "USA", "Germany", "Japan", "Brazil", "Poland",
-              "Iceland", "United Kingdom", "Canada", "France", "Italy", "Greece", "Chile")
-_MONTHS = ("JANUARY", "FEBRUARY", "MARCH", "APRIL", "MAY", "JUNE", "JULY", "AUGUST",
-           "SEPTEMBER", "OCTOBER", "NOVEMBER", "DECEMBER")
+_COUNTRIES = (
+    "Sweden",
+    "Finland",
+    "Norway",
+    "USA",
+    "Germany",
+    "Japan",
+    "Brazil",
+    "Poland",
+    "Iceland",
+    "United Kingdom",
+    "Canada",
+    "France",
+    "Italy",
+    "Greece",
+    "Chile",
+)
+_MONTHS = (
+    "JANUARY",
+    "FEBRUARY",
+    "MARCH",
+    "APRIL",
+    "MAY",
+    "JUNE",
+    "JULY",
+    "AUGUST",
+    "SEPTEMBER",
+    "OCTOBER",
+    "NOVEMBER",
+    "DECEMBER",
+)
 
 
 def _spotify_id(rng: random.Random) -> str:
@@ -57,8 +175,9 @@ def release_cell(rng: random.Random, day: date) -> object:
     return "TBA"
 
 
-def demo_sheet(albums: int = DEMO_ALBUMS, seed: int = 2025
-               ) -> tuple[list[list[object]], dict[tuple[int, int], str]]:
+def demo_sheet(
+    albums: int = DEMO_ALBUMS, seed: int = 2025
+) -> tuple[list[list[object]], dict[tuple[int, int], str]]:
     """(values, links): rows of cells (0-based, ragged) and {(row, column): hyperlink}."""
     rng = random.Random(seed)
     values: list[list[object]] = [["2025 Metal Release Tracker (community maintained)"], [], HEADER]
@@ -76,8 +195,14 @@ def demo_sheet(albums: int = DEMO_ALBUMS, seed: int = 2025
             title = f"{rng.choice(_TITLE_A)} {rng.choice(_TITLE_B)}"
             if rng.random() < 0.3:
                 title += f" {rng.choice(['II', 'III', 'Pt. 1', '(Deluxe)', 'EP'])}"
-            row: list[object] = [release_cell(rng, day), artist, title, rng.choice(_GENRES),
-                                 rng.choice(_VOCALS), rng.choice(_COUNTRIES)]
+            row: list[object] = [
+                release_cell(rng, day),
+                artist,
+                title,
+                rng.choice(_GENRES),
+                rng.choice(_VOCALS),
+                rng.choice(_COUNTRIES),
+            ]
             spotify = rng.random()
             if spotify < 0.6:
                 row.append("Listen")
@@ -92,7 +217,9 @@ def demo_sheet(albums: int = DEMO_ALBUMS, seed: int = 2025
             seen.append(row)
             made += 1
             if rng.random() < 0.004:  # a row someone started and did not finish
-                values.append([day.isoformat(), "", f"{rng.choice(_TITLE_A)} Untitled", "Doom Metal"])
+                values.append(
+                    [day.isoformat(), "", f"{rng.choice(_TITLE_A)} Untitled", "Doom Metal"]
+                )
             if rng.random() < 0.002:
                 values.append([day.isoformat(), artist])
             if rng.random() < 0.002 and seen:  # the same album entered twice

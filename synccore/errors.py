@@ -61,8 +61,7 @@ class TransientSourceError(SourceError):
     (Google kept failing), "broken" (MalformedResponse) or "network" (NetworkUnreachable).
     """
 
-    def __init__(self, message: str, retry_after: float | None = None, *,
-                 kind: str = "network"):
+    def __init__(self, message: str, retry_after: float | None = None, *, kind: str = "network"):
         super().__init__(message)
         self.retry_after = retry_after
         self.kind = kind

@@ -35,7 +35,7 @@ def default_user() -> str:
     """Who triggered a sync from the command line: the OS user."""
     try:
         return getpass.getuser()
-    except Exception:
+    except Exception:  # noqa: BLE001 - no user database entry (containers)
         return "unknown user"
 
 
@@ -236,8 +236,10 @@ def finish(
             # A row locked by its own sync (committing a batch, or frozen while doing so) is
             # not provably dead: skip it rather than make the caller (a 2 s rerun) wait.
             # SQLite has no row locks and ignores this; its writers queue on the busy timeout.
-            if s.scalar(select(SyncOperation.id).where(*where)
-                        .with_for_update(skip_locked=True)) is None:
+            if (
+                s.scalar(select(SyncOperation.id).where(*where).with_for_update(skip_locked=True))
+                is None
+            ):
                 return False
         if s.execute(update(SyncOperation).where(*where).values(**values)).rowcount == 0:
             return False

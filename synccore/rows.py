@@ -69,13 +69,30 @@ _BUILTIN_ALIASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("Date", "When"),
     ),
     "artist": (
-        ("Artist", "Artists", "Artist(s)", "Artist Name", "Band", "Band Name", "Artist/Band",
-         "Band/Artist", "Performer"),
+        (
+            "Artist",
+            "Artists",
+            "Artist(s)",
+            "Artist Name",
+            "Band",
+            "Band Name",
+            "Artist/Band",
+            "Band/Artist",
+            "Performer",
+        ),
         ("Name", "By"),
     ),
     "album": (
-        ("Album", "Albums", "Album Name", "Album Title", "Album/EP", "Record", "Release Name",
-         "Release Title"),
+        (
+            "Album",
+            "Albums",
+            "Album Name",
+            "Album Title",
+            "Album/EP",
+            "Record",
+            "Release Name",
+            "Release Title",
+        ),
         ("Title", "Release", "EP"),
     ),
     "genre": (("Genre", "Genres", "Genre(s)", "Subgenre", "Sub-genre"), ("Style", "Styles")),
@@ -108,7 +125,9 @@ _BUILTIN_TABLE: dict[str, tuple[int, str]] = {
     for priority, names in enumerate(groups, start=1)
     for name in names
 }
-_FIELD_TOKENS = {_header_token(f): f for f in FIELDS} | {_header_token(v): f for f, v in _LABELS.items()}
+_FIELD_TOKENS = {_header_token(f): f for f in FIELDS} | {
+    _header_token(v): f for f, v in _LABELS.items()
+}
 
 
 def _alias_table(aliases: Mapping[str, str] | None) -> dict[str, tuple[int, str]]:
@@ -177,7 +196,8 @@ def _header_problem(
     shown = [raw for raw in candidates if any(_cell_text(v) for v in raw.values)][:5]
     if shown:
         lines = "; ".join(
-            f"row {raw.number}: " + ", ".join(f'"{_shorten(_cell_text(v), 40)}"' for v in raw.values[:8])
+            f"row {raw.number}: "
+            + ", ".join(f'"{_shorten(_cell_text(v), 40)}"' for v in raw.values[:8])
             + (", ..." if len(raw.values) > 8 else "")
             for raw in shown
         )
@@ -283,7 +303,7 @@ class ReleaseDate:
 
     @property
     def sort_key(self) -> str:
-        """"2025-03-14", "2025-03-00", "2025-00-00"; unknown dates sort first ("0000-00-00")."""
+        """ "2025-03-14", "2025-03-00", "2025-00-00"; unknown dates sort first ("0000-00-00")."""
         return f"{self.year or 0:04d}-{self.month or 0:02d}-{self.day or 0:02d}"
 
     @property
@@ -499,11 +519,24 @@ def content_hash(
     would otherwise mark every album below it as changed. Fields are NUL-joined (cells never
     contain NUL after cleaning) and None is "" (optional text fields are never "").
     """
-    payload = "\x00".join((
-        _HASH_VERSION, key, title, artist, country or "", genre or "", vocal_style or "",
-        release.precision, str(release.year or ""), str(release.month or ""),
-        str(release.day or ""), release.text, spotify_id or "", spotify_url or "",
-    ))
+    payload = "\x00".join(
+        (
+            _HASH_VERSION,
+            key,
+            title,
+            artist,
+            country or "",
+            genre or "",
+            vocal_style or "",
+            release.precision,
+            str(release.year or ""),
+            str(release.month or ""),
+            str(release.day or ""),
+            release.text,
+            spotify_id or "",
+            spotify_url or "",
+        )
+    )
     return blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
 
 
@@ -527,7 +560,9 @@ def _optional_text(values: tuple[Any, ...], column: int | None) -> str | None:
     return _cell_text(values[column]) or None
 
 
-def _spotify(raw: RawRow, columns: ColumnMap, values: tuple[Any, ...]) -> tuple[str | None, str | None]:
+def _spotify(
+    raw: RawRow, columns: ColumnMap, values: tuple[Any, ...]
+) -> tuple[str | None, str | None]:
     """(album id, URL to store): the spotify cell's hyperlink, else its text if it is a URL,
     else a hyperlink on the album cell. Another site's link is kept as a URL without an id."""
     links = raw.links
@@ -567,9 +602,15 @@ def _incomplete(raw: RawRow, columns: ColumnMap, artist: str, title: str) -> Row
 
 def _too_long(artist: str, title: str, artist_key: str, title_key: str) -> str | None:
     if len(artist) > NAME_LENGTH or len(artist_key) > NAME_LENGTH:
-        return f"Artist name is longer than {NAME_LENGTH} characters ({len(artist)}); shorten it in the sheet"
+        return (
+            f"Artist name is longer than {NAME_LENGTH} characters ({len(artist)}); "
+            "shorten it in the sheet"
+        )
     if len(title) > NAME_LENGTH or len(title_key) > NAME_LENGTH:
-        return f"Album name is longer than {NAME_LENGTH} characters ({len(title)}); shorten it in the sheet"
+        return (
+            f"Album name is longer than {NAME_LENGTH} characters ({len(title)}); "
+            "shorten it in the sheet"
+        )
     return None
 
 
@@ -613,13 +654,29 @@ def parse_row(raw: RawRow, columns: ColumnMap) -> AlbumRow | RowError | None:
     spotify_id, spotify_url = _spotify(raw, columns, values)
     key = "spotify:" + spotify_id if spotify_id else "name:" + artist_key + "\x1f" + title_key
     if len(key) > MAX_KEY_BYTES // 4 and len(key.encode("utf-8")) > MAX_KEY_BYTES:
-        return row_error(raw, "Artist and album names are too long together to index "
-                              f"({len(key.encode('utf-8')):,} bytes of UTF-8, at most "
-                              f"{MAX_KEY_BYTES:,}); shorten them in the sheet or add a Spotify link")
+        return row_error(
+            raw,
+            "Artist and album names are too long together to index "
+            f"({len(key.encode('utf-8')):,} bytes of UTF-8, at most "
+            f"{MAX_KEY_BYTES:,}); shorten them in the sheet or add a Spotify link",
+        )
     return AlbumRow(
-        raw.number, key, title, artist, artist_key, country, genre, genre_key, vocal_style,
-        vocal_style_key, release, spotify_id, spotify_url,
-        content_hash(key, title, artist, country, genre, vocal_style, release, spotify_id, spotify_url),
+        raw.number,
+        key,
+        title,
+        artist,
+        artist_key,
+        country,
+        genre,
+        genre_key,
+        vocal_style,
+        vocal_style_key,
+        release,
+        spotify_id,
+        spotify_url,
+        content_hash(
+            key, title, artist, country, genre, vocal_style, release, spotify_id, spotify_url
+        ),
     )
 
 
@@ -627,8 +684,15 @@ def _stored_values(row: AlbumRow) -> tuple[str, ...]:
     """An AlbumRow's fields in sheet-column order, for a RowError about it."""
     return tuple(
         (v or "")[:ERROR_VALUE_LENGTH]
-        for v in (row.release.text, row.artist, row.title, row.genre, row.vocal_style,
-                  row.country, row.spotify_url)
+        for v in (
+            row.release.text,
+            row.artist,
+            row.title,
+            row.genre,
+            row.vocal_style,
+            row.country,
+            row.spotify_url,
+        )
     )
 
 

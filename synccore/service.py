@@ -47,8 +47,9 @@ def stop_running_syncs(grace: float = 3.0) -> None:
         if not thread.is_alive():
             continue
         try:
-            operations.finish(db, op_id, SyncStatus.INTERRUPTED, SHUTDOWN_MESSAGE,
-                              error=SHUTDOWN_ERROR)
+            operations.finish(
+                db, op_id, SyncStatus.INTERRUPTED, SHUTDOWN_MESSAGE, error=SHUTDOWN_ERROR
+            )
         except Exception:  # noqa: BLE001 - the heartbeat timeout remains the fallback
             log.warning("could not mark sync %s interrupted at shutdown", op_id, exc_info=True)
         _sync_threads.pop(thread, None)  # abandoned: a daemon thread, gone at exit
@@ -71,8 +72,9 @@ class CatalogSync:
 
     # -- running ---------------------------------------------------------------------------
 
-    def start_sync(self, triggered_by: str, *, force: bool = False,
-                   on_progress: ProgressCallback | None = None) -> int:
+    def start_sync(
+        self, triggered_by: str, *, force: bool = False, on_progress: ProgressCallback | None = None
+    ) -> int:
         """Claim the active slot and run the sync in a daemon thread; return the operation id.
 
         Raises `SyncAlreadyRunning` (and starts nothing) when another sync is active anywhere.
@@ -80,6 +82,7 @@ class CatalogSync:
         from .sync import execute_operation
 
         op_id = operations.claim(self.db, self.settings, triggered_by, force=force)
+
         def run() -> None:
             try:
                 execute_operation(self.db, self.settings, op_id, on_progress=on_progress)
@@ -123,8 +126,9 @@ class CatalogSync:
         operations.recover_stale(self.db, self.settings.heartbeat_timeout)
         with self.db.session() as s:
             op = s.scalars(
-                select(SyncOperation).order_by(SyncOperation.active_slot.is_(None),
-                                               SyncOperation.id.desc()).limit(1)
+                select(SyncOperation)
+                .order_by(SyncOperation.active_slot.is_(None), SyncOperation.id.desc())
+                .limit(1)
             ).first()
             return OperationStatus.from_row(op) if op else None
 
@@ -167,8 +171,9 @@ class CatalogSync:
 
     # -- reading the catalog ---------------------------------------------------------------
 
-    def albums(self, filters: AlbumFilter | None = None, *, limit: int = 50, offset: int = 0
-               ) -> AlbumPage:
+    def albums(
+        self, filters: AlbumFilter | None = None, *, limit: int = 50, offset: int = 0
+    ) -> AlbumPage:
         with self.db.session() as s:
             return query_albums(s, filters or AlbumFilter(), limit=limit, offset=offset)
 

@@ -118,8 +118,9 @@ def fetch_and_parse(source: SheetSource, settings: Settings, reporter: Reporter)
                 pending.extend(chunk)
                 if len(pending) < HEADER_SCAN_ROWS and chunk:
                     continue
-                columns, header_index = find_header(pending[:HEADER_SCAN_ROWS],
-                                                    settings.header_aliases)
+                columns, header_index = find_header(
+                    pending[:HEADER_SCAN_ROWS], settings.header_aliases
+                )
                 chunk, pending = pending[header_index + 1 :], []
             _parse_chunk(chunk, columns, result)
             del chunk
@@ -182,8 +183,9 @@ def _as_tuple(album: AlbumRow) -> tuple:
 
 
 def _from_tuple(values: tuple) -> AlbumRow:
-    return AlbumRow(*values[:_RELEASE_AT], ReleaseDate(*values[_RELEASE_AT]),
-                    *values[_RELEASE_AT + 1 :])
+    return AlbumRow(
+        *values[:_RELEASE_AT], ReleaseDate(*values[_RELEASE_AT]), *values[_RELEASE_AT + 1 :]
+    )
 
 
 def read_spool(fetched: FetchResult) -> Iterator[list[tuple]]:
@@ -231,8 +233,9 @@ def plan_removals(db: Database, winners: dict[int, int]) -> tuple[list[int], int
     return gone, active
 
 
-def check_removal_guard(gone: int, active: int, albums_in_sheet: int, settings: Settings,
-                        force: bool) -> None:
+def check_removal_guard(
+    gone: int, active: int, albums_in_sheet: int, settings: Settings, force: bool
+) -> None:
     """Refuse a sync that would empty or gut the catalog, unless forced."""
     if force or gone == 0:
         return
@@ -266,8 +269,13 @@ def mark_removed(db: Database, ids: list[int], op_id: int, batch: int = 5_000) -
 
 
 def sync_albums(
-    db: Database, settings: Settings, op_id: int, source: SheetSource, reporter: Reporter,
-    *, force: bool = False
+    db: Database,
+    settings: Settings,
+    op_id: int,
+    source: SheetSource,
+    reporter: Reporter,
+    *,
+    force: bool = False,
 ) -> tuple[Counts, list[RowError]]:
     """The whole sync for an already-claimed operation; raises SyncError on failure."""
     fetched = fetch_and_parse(source, settings, reporter)
@@ -316,8 +324,9 @@ def sync_albums(
         fetched.spool.close()
 
 
-def _changed_winners(chunk: list[tuple], winners: dict[int, int], counts: Counts,
-                     errors: list[RowError]) -> list[AlbumRow]:
+def _changed_winners(
+    chunk: list[tuple], winners: dict[int, int], counts: Counts, errors: list[RowError]
+) -> list[AlbumRow]:
     """The chunk's albums that need writing: winners of their key whose content the catalog
     does not already hold. Unchanged ones are counted; losing duplicates become row errors."""
     changed: list[AlbumRow] = []
@@ -407,29 +416,43 @@ def execute_operation(
         )
     except SyncInterrupted as exc:
         _finish(
-            db, op_id, SyncStatus.INTERRUPTED, str(exc), progress=reporter.current,
+            db,
+            op_id,
+            SyncStatus.INTERRUPTED,
+            str(exc),
+            progress=reporter.current,
             error=SHUTDOWN_ERROR,
         )
     except SyncError as exc:
         _finish(
-            db, op_id, SyncStatus.FAILED, f"Sync failed: {_first_line(str(exc))}",
-            error=str(exc), progress=reporter.current,
+            db,
+            op_id,
+            SyncStatus.FAILED,
+            f"Sync failed: {_first_line(str(exc))}",
+            error=str(exc),
+            progress=reporter.current,
         )
     except Exception as exc:  # an outage or a bug: record it, never leave it active
         if isinstance(exc, DBAPIError) and _database_unavailable(exc):
             log.error("sync %s failed: database unavailable", op_id, exc_info=True)
-            message, error = "Sync failed: the database was unavailable.", (
-                f"The database could not be reached or stayed locked ({type(exc).__name__}) "
-                "while the sync was running. Albums written before that are complete; nothing "
-                "is half-written. Check that the database is up and reachable, then run the "
-                "sync again."
+            message, error = (
+                "Sync failed: the database was unavailable.",
+                (
+                    f"The database could not be reached or stayed locked ({type(exc).__name__}) "
+                    "while the sync was running. Albums written before that are complete; nothing "
+                    "is half-written. Check that the database is up and reachable, then run the "
+                    "sync again."
+                ),
             )
         else:
             log.exception("sync %s failed unexpectedly", op_id)
-            message, error = "Sync failed: unexpected error", (
-                f"Unexpected error ({type(exc).__name__}). Albums written before it are "
-                "complete; nothing is half-written. See the server log for details, then "
-                "run the sync again."
+            message, error = (
+                "Sync failed: unexpected error",
+                (
+                    f"Unexpected error ({type(exc).__name__}). Albums written before it are "
+                    "complete; nothing is half-written. See the server log for details, then "
+                    "run the sync again."
+                ),
             )
         _finish(db, op_id, SyncStatus.FAILED, message, error=error, progress=reporter.current)
 
@@ -454,8 +477,12 @@ def _finish(db: Database, op_id: int, *args, **kwargs) -> None:
             return
         except DBAPIError:
             if attempt == FINISH_ATTEMPTS:
-                log.error("could not record the end of sync %s; it will be retired as "
-                          "interrupted once its heartbeat is stale", op_id, exc_info=True)
+                log.error(
+                    "could not record the end of sync %s; it will be retired as "
+                    "interrupted once its heartbeat is stale",
+                    op_id,
+                    exc_info=True,
+                )
                 return
             time.sleep(delay)
             delay = min(delay * 2, 8.0)
@@ -468,9 +495,15 @@ def _first_line(text: str) -> str:
 def _final_progress(reporter: Reporter, counts: Counts, failed: int) -> Progress:
     total = reporter.current.total if reporter.current else counts.processed
     return Progress(
-        SyncStage.FINALIZING, "", processed=counts.processed, total=total,
-        created=counts.created, updated=counts.updated, unchanged=counts.unchanged,
-        failed=failed, removed=counts.removed,
+        SyncStage.FINALIZING,
+        "",
+        processed=counts.processed,
+        total=total,
+        created=counts.created,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        failed=failed,
+        removed=counts.removed,
     )
 
 
@@ -488,4 +521,3 @@ def _cancelled_by(db: Database, op_id: int) -> str:
         return s.scalar(select(SyncOperation.cancelled_by).where(SyncOperation.id == op_id)) or (
             "a user"
         )
-

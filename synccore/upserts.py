@@ -38,8 +38,11 @@ class LookupCache:
         (the lookup tables are small next to the albums: a few per artist)."""
         cache = cls()
         with db.session() as s:
-            for model, target in ((Artist, cache.artists), (Genre, cache.genres),
-                                  (VocalStyle, cache.vocal_styles)):
+            for model, target in (
+                (Artist, cache.artists),
+                (Genre, cache.genres),
+                (VocalStyle, cache.vocal_styles),
+            ):
                 table: Table = model.__table__
                 columns = [table.c.name_key, table.c.id, table.c.name]
                 if model is Artist:
@@ -138,8 +141,9 @@ def write_albums(
         existing = {
             key: (album_id, content_hash, removed)
             for key, album_id, content_hash, removed in s.execute(
-                select(ALBUMS.c.key, ALBUMS.c.id, ALBUMS.c.content_hash, ALBUMS.c.removed_at)
-                .where(ALBUMS.c.key.in_([r.key for r in batch]))
+                select(ALBUMS.c.key, ALBUMS.c.id, ALBUMS.c.content_hash, ALBUMS.c.removed_at).where(
+                    ALBUMS.c.key.in_([r.key for r in batch])
+                )
             )
         }
         inserts, updates = [], []

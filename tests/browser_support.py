@@ -24,8 +24,14 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 RUN_TIMEOUT_MS = 30_000
 
 
@@ -56,10 +62,23 @@ class StreamlitServer:
         env.update(self.env)
         self.log = open(self.workdir / "streamlit.log", "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(APP),
-             "--server.port", str(self.port), "--server.address", "127.0.0.1",
-             "--server.headless", "true"],
-            cwd=self.workdir, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(APP),
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+            ],
+            cwd=self.workdir,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -90,18 +109,20 @@ class StreamlitServer:
 
 
 def launch_chromium(playwright: Playwright) -> Browser:
-    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                      args=CHROMIUM_ARGS)
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 
 
 def wait_for_app_run(page: Page, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
     """Wait until the script run in progress (if any) has finished and been drawn."""
     page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(
-        state="attached", timeout=timeout_ms)
+        state="attached", timeout=timeout_ms
+    )
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
-        state="attached", timeout=timeout_ms)
+        state="attached", timeout=timeout_ms
+    )
     page.locator("[data-testid='stStatusWidget'] >> text=Running").wait_for(
-        state="detached", timeout=timeout_ms)
+        state="detached", timeout=timeout_ms
+    )
 
 
 def screenshot(page: Page, name: str) -> Path:

@@ -97,8 +97,15 @@ def album(n: int, **overrides) -> list:
         "spotify": "",
     }
     row.update(overrides)
-    return [row["date"], row["artist"], row["album"], row["genre"], row["vocals"],
-            row["country"], row["spotify"]]
+    return [
+        row["date"],
+        row["artist"],
+        row["album"],
+        row["genre"],
+        row["vocals"],
+        row["country"],
+        row["spotify"],
+    ]
 
 
 @pytest.fixture

@@ -13,8 +13,17 @@ from synccore import CatalogSync, OperationStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
-TEXT_ELEMENTS = ("markdown", "caption", "title", "subheader", "header", "info", "warning",
-                 "error", "success")
+TEXT_ELEMENTS = (
+    "markdown",
+    "caption",
+    "title",
+    "subheader",
+    "header",
+    "info",
+    "warning",
+    "error",
+    "success",
+)
 
 
 def make_app(secrets: dict, user: dict | None = None) -> AppTest:

@@ -22,8 +22,11 @@ def _pieces(secret: str) -> list[str]:
     """The secret and, for a PEM key, each base64 line of its body."""
     pieces = [secret]
     if "-----BEGIN" in secret:
-        pieces += [line.strip() for line in secret.splitlines()
-                   if len(line.strip()) >= MIN_FRAGMENT and "-----" not in line]
+        pieces += [
+            line.strip()
+            for line in secret.splitlines()
+            if len(line.strip()) >= MIN_FRAGMENT and "-----" not in line
+        ]
     return pieces
 
 

@@ -42,8 +42,12 @@ def sheet_api(**options) -> FakeSheetsServer:
     return FakeSheetsServer(api_keys=[API_KEY], **options)
 
 
-def serve_sheet(server: FakeSheetsServer, rows: Sequence[Sequence],
-                header: Sequence[str] = HEADER, key: str = SHEET_KEY) -> None:
+def serve_sheet(
+    server: FakeSheetsServer,
+    rows: Sequence[Sequence],
+    header: Sequence[str] = HEADER,
+    key: str = SHEET_KEY,
+) -> None:
     """Put (or replace) the spreadsheet `key` on the fake, readable with API_KEY."""
     values = [list(header)] + [list(r) for r in rows]
     server.add_spreadsheet(key, [FakeWorksheet("Albums", 0, values)], public=True)
@@ -52,8 +56,13 @@ def serve_sheet(server: FakeSheetsServer, rows: Sequence[Sequence],
 def api_settings(api_url: str, database_url: str, **overrides) -> Settings:
     """Settings that read SHEET_KEY from the fake at `api_url` with an API key, no pacing."""
     values = dict(
-        database_url=database_url, sheet=SHEET_KEY, sheets_api_url=api_url, api_key=API_KEY,
-        read_quota_per_minute=100_000, max_retries=2, retry_base_seconds=0.05,
+        database_url=database_url,
+        sheet=SHEET_KEY,
+        sheets_api_url=api_url,
+        api_key=API_KEY,
+        read_quota_per_minute=100_000,
+        max_retries=2,
+        retry_base_seconds=0.05,
         request_timeout=20.0,
     )
     values.update(overrides)
@@ -63,8 +72,10 @@ def api_settings(api_url: str, database_url: str, **overrides) -> Settings:
 def api_env(server: FakeSheetsServer) -> dict[str, str]:
     """The same configuration as environment variables, for a `python -m synccore` child."""
     return {
-        "SYNCCORE_SHEET": SHEET_KEY, "SYNCCORE_SHEETS_API_URL": server.url,
-        "SYNCCORE_GOOGLE_API_KEY": API_KEY, "SYNCCORE_READ_QUOTA_PER_MINUTE": "100000",
+        "SYNCCORE_SHEET": SHEET_KEY,
+        "SYNCCORE_SHEETS_API_URL": server.url,
+        "SYNCCORE_GOOGLE_API_KEY": API_KEY,
+        "SYNCCORE_READ_QUOTA_PER_MINUTE": "100000",
     }
 
 
@@ -90,7 +101,7 @@ def expected_from_rows(rows: Sequence[Sequence], header: Sequence[str] = HEADER)
     raws = [RawRow(1, tuple(header))] + [RawRow(i + 2, tuple(r)) for i, r in enumerate(rows)]
     columns, index = find_header(raws)
     albums: dict[str, tuple[str, int]] = {}
-    for raw in raws[index + 1:]:
+    for raw in raws[index + 1 :]:
         parsed = parse_row(raw, columns)
         if isinstance(parsed, AlbumRow):
             albums[parsed.key] = (parsed.content_hash, parsed.row_number)
@@ -109,8 +120,9 @@ class StoredAlbum:
 def stored_albums(db: Database) -> list[StoredAlbum]:
     with db.session() as s:
         return [
-            StoredAlbum(a.key, a.content_hash, a.removed_at is not None, a.last_sync_id,
-                        a.sheet_row)
+            StoredAlbum(
+                a.key, a.content_hash, a.removed_at is not None, a.last_sync_id, a.sheet_row
+            )
             for a in s.scalars(select(Album).order_by(Album.id))
         ]
 
@@ -127,8 +139,9 @@ def sheet_order(sheet: Expected) -> list[str]:
     return [k for k, _ in sorted(sheet.albums.items(), key=lambda kv: kv[1][1])]
 
 
-def assert_between_versions(db: Database, old: Expected, new: Expected, op_id: int,
-                            batch: int) -> None:
+def assert_between_versions(
+    db: Database, old: Expected, new: Expected, op_id: int, batch: int
+) -> None:
     """Nothing half-written: each album is at the old or new version, the new ones form whole
     batches from the top of the sheet, and removals are all-or-nothing."""
     stored = stored_albums(db)
@@ -174,8 +187,9 @@ def operation_count(db: Database) -> int:
         return len(s.scalars(select(SyncOperation.id)).all())
 
 
-def wait_for(condition: Callable[[], object], timeout: float, what: str,
-             every: float = 0.02) -> object:
+def wait_for(
+    condition: Callable[[], object], timeout: float, what: str, every: float = 0.02
+) -> object:
     """Poll until `condition()` is truthy; fail the test saying `what` did not happen."""
     deadline = time.monotonic() + timeout
     while True:

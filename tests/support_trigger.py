@@ -27,7 +27,13 @@ def main() -> None:
         results: list[list] = []
         lock = threading.Lock()
 
-        def trigger(i: int, start: float = float(start), round_no: str = round_no) -> None:
+        def trigger(
+            i: int,
+            start: float = float(start),
+            round_no: str = round_no,
+            lock=lock,
+            results=results,
+        ) -> None:
             while time.time() < start:
                 time.sleep(0.0005)
             try:

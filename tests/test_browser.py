@@ -121,9 +121,10 @@ def status_snapshot(page: Page) -> tuple[str, str]:
         return "", ""
     try:
         heading = panel.locator("[data-testid='stMarkdownContainer']").first.inner_text(
-            timeout=1_000)
+            timeout=1_000
+        )
         progress = panel.get_by_test_id("stProgress").inner_text(timeout=1_000)
-    except Exception:  # the panel went away between count() and the read: the sync ended
+    except Exception:  # noqa: BLE001 - the panel went away between count() and the read: the sync ended
         return "", ""
     return heading.strip(), progress.strip()
 
@@ -164,17 +165,22 @@ def test_press_sync_watch_it_run_and_a_second_tab_sees_it(browser, dashboard):
     stages = [heading for heading, _ in seen]
     assert len(seen) >= 2, f"the status did not move: {seen}"
     assert any(h.startswith("Step 1 of 3") for h in stages) or "Starting..." in stages
-    assert any(h.startswith(("Step 2 of 3", "Step 3 of 3")) or "rows read" in p
-               for h, p in seen), f"no progress shown: {seen}"
+    assert any(h.startswith(("Step 2 of 3", "Step 3 of 3")) or "rows read" in p for h, p in seen), (
+        f"no progress shown: {seen}"
+    )
 
     wait_for_app_run(page)
     expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text(
-        f"Sync complete! Updated {ALBUMS + 1:,} albums")
+        f"Sync complete! Updated {ALBUMS + 1:,} albums"
+    )
     expect(sync_button(page)).to_be_enabled()
     assert last_synced_text(page).startswith("Last synced: ")
     assert last_synced_text(page) != "Never synced"
-    assert page.frame_locator("iframe[srcdoc*='last-synced']").locator(
-        "#last-synced").get_attribute("title")  # the exact time, on hover
+    assert (
+        page.frame_locator("iframe[srcdoc*='last-synced']")
+        .locator("#last-synced")
+        .get_attribute("title")
+    )  # the exact time, on hover
     screenshot(page, "sync-4-complete")
 
     # The second tab was never touched: its reruns came from the autorefresh alone.

@@ -13,8 +13,11 @@ def test_facets_list_each_choice_once_sorted_without_warnings(database_url, tmp_
     rows = [album(n) for n in range(9)]
     rows.append(album(9, date="2024-05-01", country="Sweden"))
     sheet = write_sheet_csv(tmp_path / "sheet.csv", rows)
-    sync = CatalogSync(load_settings({"SYNCCORE_DATABASE_URL": database_url,
-                                      "SYNCCORE_SHEET": str(sheet)}, environ={}))
+    sync = CatalogSync(
+        load_settings(
+            {"SYNCCORE_DATABASE_URL": database_url, "SYNCCORE_SHEET": str(sheet)}, environ={}
+        )
+    )
     try:
         sync.run_sync("tester")
         with warnings.catch_warnings():

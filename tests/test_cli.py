@@ -20,15 +20,23 @@ from .conftest import album, write_sheet_csv
 def synccore(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SYNCCORE_")}
     clean.update(env or {})
-    return subprocess.run([sys.executable, "-m", "synccore", *args], cwd=cwd, env=clean,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "synccore", *args],
+        cwd=cwd,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_zero_configuration_syncs_the_demo_sheet_into_sqlite(tmp_path):
     done = synccore(tmp_path, "sync")
     assert done.returncode == 0, done.stderr
     assert "syncing the bundled demo sheet" in done.stderr
-    assert done.stdout.startswith("Sync #1: completed_with_warnings\n  Sync completed with warnings: ")
+    assert done.stdout.startswith(
+        "Sync #1: completed_with_warnings\n  Sync completed with warnings: "
+    )
     assert (tmp_path / "catalog.db").exists()
 
     status = json.loads(synccore(tmp_path, "status", "--json").stdout)
@@ -49,7 +57,10 @@ def test_sync_json_and_history_json(tmp_path):
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert (result["status"], result["created"], result["triggered_by"]) == (
-        "completed", 5, operations.default_user())
+        "completed",
+        5,
+        operations.default_user(),
+    )
     history = json.loads(synccore(tmp_path, "history", "--json", env=env).stdout)
     assert [h["status"] for h in history] == ["completed"]
     assert history[0]["total"] == 5
@@ -85,7 +96,10 @@ def test_cancel_asks_the_active_sync_to_stop(tmp_path):
 def test_bad_setting_is_a_clear_message_not_a_traceback(tmp_path):
     done = synccore(tmp_path, "status", env={"SYNCCORE_REMOVAL_GUARD": "half"})
     assert done.returncode == 1
-    assert done.stderr == "Configuration problem: SYNCCORE_REMOVAL_GUARD must be a number, got 'half'.\n"
+    assert (
+        done.stderr
+        == "Configuration problem: SYNCCORE_REMOVAL_GUARD must be a number, got 'half'.\n"
+    )
 
 
 @pytest.mark.parametrize("password", ["s3cr3t-Pa55"])
@@ -97,7 +111,8 @@ def test_database_password_is_never_printed(tmp_path, password):
     assert done.stderr == (
         "The catalog database did not answer (OperationalError). Check SYNCCORE_DATABASE_URL "
         "(postgresql://nobody:***@127.0.0.1:1/none) and that the database server is "
-        "running.\n")
+        "running.\n"
+    )
 
 
 def test_console_script_is_installed():

@@ -19,21 +19,26 @@ def test_defaults_are_the_demo_sheet_and_a_local_sqlite_file():
 
 
 def test_every_variable_is_read_from_the_environment():
-    settings = load_settings(environ={
-        "SYNCCORE_DATABASE_URL": "postgresql://app@db/catalog",
-        "SYNCCORE_SHEET": f"https://docs.google.com/spreadsheets/d/{KEY}/edit#gid=42",
-        "SYNCCORE_WORKSHEET": "Releases",
-        "GOOGLE_APPLICATION_CREDENTIALS": "/etc/keys/sa.json",
-        "SYNCCORE_GOOGLE_API_KEY": "AIza-key",
-        "SYNCCORE_SHEETS_API_URL": "http://127.0.0.1:9999/",
-        "SYNCCORE_REMOVAL_GUARD": "0.25",
-        "SYNCCORE_HEARTBEAT_TIMEOUT": "20",
-        "SYNCCORE_ALLOWED_USERS": "a@x.org, b@x.org,",
-        "SYNCCORE_HEADER_ALIASES": '{"Band name": "artist"}',
-    })
+    settings = load_settings(
+        environ={
+            "SYNCCORE_DATABASE_URL": "postgresql://app@db/catalog",
+            "SYNCCORE_SHEET": f"https://docs.google.com/spreadsheets/d/{KEY}/edit#gid=42",
+            "SYNCCORE_WORKSHEET": "Releases",
+            "GOOGLE_APPLICATION_CREDENTIALS": "/etc/keys/sa.json",
+            "SYNCCORE_GOOGLE_API_KEY": "AIza-key",
+            "SYNCCORE_SHEETS_API_URL": "http://127.0.0.1:9999/",
+            "SYNCCORE_REMOVAL_GUARD": "0.25",
+            "SYNCCORE_HEARTBEAT_TIMEOUT": "20",
+            "SYNCCORE_ALLOWED_USERS": "a@x.org, b@x.org,",
+            "SYNCCORE_HEADER_ALIASES": '{"Band name": "artist"}',
+        }
+    )
     assert settings.spreadsheet_key == KEY and settings.worksheet_from_url == "42"
     assert (settings.worksheet, settings.credentials_file, settings.api_key) == (
-        "Releases", "/etc/keys/sa.json", "AIza-key")
+        "Releases",
+        "/etc/keys/sa.json",
+        "AIza-key",
+    )
     assert settings.sheets_api_url == "http://127.0.0.1:9999"
     assert (settings.removal_guard, settings.heartbeat_timeout) == (0.25, 20.0)
     assert settings.allowed_users == ("a@x.org", "b@x.org")
@@ -55,14 +60,23 @@ def test_credentials_variable_may_hold_the_json_itself():
     assert settings.credentials_info == account and settings.credentials_file is None
 
 
-@pytest.mark.parametrize("name, value, message", [
-    ("SYNCCORE_REMOVAL_GUARD", "half", "SYNCCORE_REMOVAL_GUARD must be a number, got 'half'."),
-    ("SYNCCORE_HEADER_ALIASES", "Band=artist",
-     'SYNCCORE_HEADER_ALIASES must be JSON like {"Band name": "artist"}.'),
-    ("GOOGLE_APPLICATION_CREDENTIALS", '{"private_key": "-----BEGIN',
-     "GOOGLE_APPLICATION_CREDENTIALS holds text that is not valid JSON; give the path to the "
-     "service account key file instead."),
-])
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("SYNCCORE_REMOVAL_GUARD", "half", "SYNCCORE_REMOVAL_GUARD must be a number, got 'half'."),
+        (
+            "SYNCCORE_HEADER_ALIASES",
+            "Band=artist",
+            'SYNCCORE_HEADER_ALIASES must be JSON like {"Band name": "artist"}.',
+        ),
+        (
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            '{"private_key": "-----BEGIN',
+            "GOOGLE_APPLICATION_CREDENTIALS holds text that is not valid JSON; give the path to the "
+            "service account key file instead.",
+        ),
+    ],
+)
 def test_malformed_settings_say_which_and_how(name, value, message):
     with pytest.raises(ConfigurationError) as caught:
         load_settings(environ={name: value})
@@ -73,12 +87,15 @@ def test_sheet_forms():
     assert Settings(sheet=KEY).spreadsheet_key == KEY
     assert Settings(sheet="exports/albums.csv").is_csv
     with pytest.raises(ConfigurationError, match="not a Google Sheets URL or key"):
-        Settings(sheet="my albums").spreadsheet_key
+        _ = Settings(sheet="my albums").spreadsheet_key
 
 
 def test_secrets_stay_out_of_descriptions_and_repr():
-    settings = Settings(database_url="postgresql://app:hunter2@db/catalog", api_key="AIza-secret",
-                        credentials_info={"private_key": "-----BEGIN PRIVATE KEY-----abc"})
+    settings = Settings(
+        database_url="postgresql://app:hunter2@db/catalog",
+        api_key="AIza-secret",
+        credentials_info={"private_key": "-----BEGIN PRIVATE KEY-----abc"},
+    )
     assert settings.describe_database() == "postgresql://app:***@db/catalog"
     for secret in ("hunter2", "AIza-secret", "BEGIN PRIVATE KEY"):
         assert secret not in repr(settings)

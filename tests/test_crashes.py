@@ -35,12 +35,13 @@ from synccore.config import resolve_sqlite_path
 from synccore.db import Database, normalize_url
 from synccore.models import SyncOperation, SyncResult
 
+from .conftest import album
 from .support_sheets import (
     Expected,
-    assert_between_versions,
     active_operations,
     api_env,
     api_settings,
+    assert_between_versions,
     assert_catalog_equals,
     expected_from_rows,
     serve_sheet,
@@ -48,7 +49,6 @@ from .support_sheets import (
     stored_albums,
     wait_for,
 )
-from .conftest import album
 
 ROOT = Path(__file__).resolve().parents[1]
 ALBUMS = 1_800  # one fetch chunk (FIRST_CHUNK_ROWS = 2,000), so batches start at the top
@@ -85,8 +85,12 @@ def cli_env(database_url: str, server, **extra: str) -> dict[str, str]:
 
 def start_cli_sync(env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "synccore", "sync"], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "synccore", "sync"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -94,8 +98,9 @@ def running_stage(db: Database, proc: subprocess.Popen) -> tuple[int, str | None
     """(operation id, stage) of the active operation run by `proc`, if it has one."""
     with db.session() as s:
         op = s.scalars(
-            select(SyncOperation).where(SyncOperation.active_slot.is_not(None),
-                                        SyncOperation.pid == proc.pid)
+            select(SyncOperation).where(
+                SyncOperation.active_slot.is_not(None), SyncOperation.pid == proc.pid
+            )
         ).first()
         return (op.id, op.stage) if op else None
 
@@ -105,7 +110,7 @@ def aim(db: Database, proc: subprocess.Popen, stage: str) -> int:
 
     Finalizing lasts milliseconds, so a sync may end before it is seen there: then the id of
     the finished operation is returned (and the caller's kill finds nothing to kill)."""
-    later = STAGES[STAGES.index(stage):]
+    later = STAGES[STAGES.index(stage) :]
 
     def reached():
         found = running_stage(db, proc)
@@ -115,8 +120,14 @@ def aim(db: Database, proc: subprocess.Popen, stage: str) -> int:
             if stage != "finalizing":
                 raise AssertionError(f"the sync ended before {stage}: {proc.communicate()}")
             with db.session() as s:
-                return (s.scalar(select(SyncOperation.id).where(SyncOperation.pid == proc.pid)
-                                 .order_by(SyncOperation.id.desc())), "ended")
+                return (
+                    s.scalar(
+                        select(SyncOperation.id)
+                        .where(SyncOperation.pid == proc.pid)
+                        .order_by(SyncOperation.id.desc())
+                    ),
+                    "ended",
+                )
         return None
 
     return wait_for(reached, 120, f"the sync to reach {stage}", every=0.005)[0]
@@ -124,7 +135,8 @@ def aim(db: Database, proc: subprocess.Popen, stage: str) -> int:
 
 def assert_interrupted_and_not_blocking(sync: CatalogSync, op_id: int) -> None:
     status = wait_for(
-        lambda: (s := sync.current_status()) and not s.is_active and s, 30,
+        lambda: (s := sync.current_status()) and not s.is_active and s,
+        30,
         "the killed sync to be retired",
     )
     assert status.id == op_id
@@ -140,8 +152,11 @@ def kill_cycles(database_url: str, server, stages: list[str], seed: int) -> list
     version = 0
     rows = sheet_version(version)
     serve_sheet(server, rows)
-    sync = CatalogSync(api_settings(server.url, database_url, heartbeat_timeout=HEARTBEAT_TIMEOUT,
-                                    removal_guard=0.9))
+    sync = CatalogSync(
+        api_settings(
+            server.url, database_url, heartbeat_timeout=HEARTBEAT_TIMEOUT, removal_guard=0.9
+        )
+    )
     assert sync.run_sync("setup").status is SyncStatus.COMPLETED
     outcomes = []
     try:
@@ -192,13 +207,17 @@ def test_twenty_sigkills_at_random_moments_lose_nothing(database_url, sheet_serv
 
 @pytest.mark.parametrize("stage", ["fetching", "processing"])
 def test_sigterm_stops_promptly_and_marks_interrupted_without_heartbeat_wait(
-        database_url, sheet_server, stage):
+    database_url, sheet_server, stage
+):
     rows = sheet_version(0)
     serve_sheet(sheet_server, rows)
     sync = CatalogSync(api_settings(sheet_server.url, database_url, heartbeat_timeout=3600))
     # a heartbeat timeout of an hour: only the SIGTERM handler can end this operation now
-    proc = start_cli_sync(cli_env(database_url, sheet_server, SYNCCORE_HEARTBEAT_TIMEOUT="3600",
-                                  SYNCCORE_BATCH_SIZE="2"))
+    proc = start_cli_sync(
+        cli_env(
+            database_url, sheet_server, SYNCCORE_HEARTBEAT_TIMEOUT="3600", SYNCCORE_BATCH_SIZE="2"
+        )
+    )
     try:
         op_id = aim(sync.db, proc, stage)
         proc.send_signal(signal.SIGTERM)
@@ -222,8 +241,7 @@ def test_sigterm_stops_promptly_and_marks_interrupted_without_heartbeat_wait(
 def in_transaction(sync: CatalogSync, database_url: str) -> bool:
     """Whether the frozen child holds a transaction open (and with it, locks)."""
     if database_url.startswith("sqlite"):
-        conn = sqlite3.connect(resolve_sqlite_path(database_url), timeout=0,
-                               isolation_level=None)
+        conn = sqlite3.connect(resolve_sqlite_path(database_url), timeout=0, isolation_level=None)
         try:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("ROLLBACK")
@@ -234,13 +252,20 @@ def in_transaction(sync: CatalogSync, database_url: str) -> bool:
             conn.close()
     tag = database_url.rsplit("application_name=", 1)[1]
     with sync.db.session() as s:
-        return bool(s.scalar(sa.text(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = :tag "
-            "AND state <> 'idle' AND pid <> pg_backend_pid()"), {"tag": tag}))
+        return bool(
+            s.scalar(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = :tag "
+                    "AND state <> 'idle' AND pid <> pg_backend_pid()"
+                ),
+                {"tag": tag},
+            )
+        )
 
 
-def freeze_between_transactions(proc: subprocess.Popen, sync: CatalogSync,
-                                database_url: str) -> None:
+def freeze_between_transactions(
+    proc: subprocess.Popen, sync: CatalogSync, database_url: str
+) -> None:
     """SIGSTOP the child at a moment it holds no transaction open. (Frozen inside one, it
     holds its locks until its connection dies, and the database makes others wait for it.)"""
     for _ in range(500):
@@ -254,15 +279,17 @@ def freeze_between_transactions(proc: subprocess.Popen, sync: CatalogSync,
 
 
 def test_a_sync_retired_as_stale_while_frozen_writes_nothing_when_it_wakes(
-        database_url, sheet_server):
+    database_url, sheet_server
+):
     """A process frozen past the heartbeat timeout (SIGSTOP: a VM pause, a network partition)
     is retired and another sync may start; when it wakes it must not write another batch."""
     rows = sheet_version(0)
     serve_sheet(sheet_server, rows)
     if not database_url.startswith("sqlite"):  # to find the child's sessions
         database_url += f"&application_name=frozen_{os.getpid()}_{time.monotonic_ns()}"
-    sync = CatalogSync(api_settings(sheet_server.url, database_url,
-                                    heartbeat_timeout=HEARTBEAT_TIMEOUT))
+    sync = CatalogSync(
+        api_settings(sheet_server.url, database_url, heartbeat_timeout=HEARTBEAT_TIMEOUT)
+    )
     proc = start_cli_sync(cli_env(database_url, sheet_server, SYNCCORE_BATCH_SIZE="2"))
     try:
         op_id = aim(sync.db, proc, "processing")
@@ -284,13 +311,20 @@ def test_a_sync_retired_as_stale_while_frozen_writes_nothing_when_it_wakes(
 
 
 def test_sigterm_during_a_stalled_google_request_still_marks_interrupted_at_once(
-        database_url, sheet_server):
+    database_url, sheet_server
+):
     """Google stalls (the request would wait out its 60 s timeout): a stop must not wait."""
     serve_sheet(sheet_server, sheet_version(0))
     sheet_server.inject("slow", times=1, path_contains="/v4/spreadsheets", delay=600)
     sync = CatalogSync(api_settings(sheet_server.url, database_url, heartbeat_timeout=3600))
-    proc = start_cli_sync(cli_env(database_url, sheet_server, SYNCCORE_HEARTBEAT_TIMEOUT="3600",
-                                  SYNCCORE_REQUEST_TIMEOUT="600"))
+    proc = start_cli_sync(
+        cli_env(
+            database_url,
+            sheet_server,
+            SYNCCORE_HEARTBEAT_TIMEOUT="3600",
+            SYNCCORE_REQUEST_TIMEOUT="600",
+        )
+    )
     try:
         op_id = aim(sync.db, proc, "fetching")
         wait_for(lambda: sheet_server.request_log, 30, "the stalled request")
@@ -323,14 +357,16 @@ def test_retiring_a_stale_sync_never_waits_on_its_locked_row(postgres_url):
     sync = CatalogSync(api_settings("http://127.0.0.1:9", postgres_url, heartbeat_timeout=1))
     op_id = operations.claim(sync.db, sync.settings, "frozen while committing")
     with sync.db.write() as s:
-        s.execute(update(SyncOperation).where(SyncOperation.id == op_id)
-                  .values(heartbeat_at=utcnow() - timedelta(hours=1)))
+        s.execute(
+            update(SyncOperation)
+            .where(SyncOperation.id == op_id)
+            .values(heartbeat_at=utcnow() - timedelta(hours=1))
+        )
     locker = sa.create_engine(normalize_url(postgres_url))
     with locker.begin() as conn:  # holds the row lock, as a sync's fence does until commit
         conn.execute(select(SyncOperation.id).where(SyncOperation.id == op_id).with_for_update())
         result = []
-        reader = threading.Thread(target=lambda: result.append(sync.current_status()),
-                                  daemon=True)
+        reader = threading.Thread(target=lambda: result.append(sync.current_status()), daemon=True)
         reader.start()
         reader.join(timeout=20)
         assert result, "current_status() waited on the locked operation row"

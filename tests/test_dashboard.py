@@ -39,8 +39,10 @@ def sheet(tmp_path):
 
 @pytest.fixture
 def secrets(tmp_path, sheet):
-    return {"SYNCCORE_DATABASE_URL": f"sqlite:///{tmp_path / 'catalog.db'}",
-            "SYNCCORE_SHEET": str(sheet)}
+    return {
+        "SYNCCORE_DATABASE_URL": f"sqlite:///{tmp_path / 'catalog.db'}",
+        "SYNCCORE_SHEET": str(sheet),
+    }
 
 
 @pytest.fixture
@@ -83,15 +85,27 @@ def test_button_disabled_and_status_shown_while_another_sync_runs(secrets, other
     assert autorefresh_rendered(at)
     assert "Starting sync..." in page_text(at)
 
-    operations.write_progress(other.db, op_id, Progress(SyncStage.FETCHING,
-                                                        "Fetching albums from Google Sheets..."))
+    operations.write_progress(
+        other.db, op_id, Progress(SyncStage.FETCHING, "Fetching albums from Google Sheets...")
+    )
     at.run()
     assert "Step 1 of 3: Reading the sheet" in page_text(at)
     assert "Fetching albums from Google Sheets..." in page_text(at)
 
-    operations.write_progress(other.db, op_id, Progress(
-        SyncStage.PROCESSING, "Syncing album 15 of 47...", processed=15, total=47, created=10,
-        updated=3, unchanged=2, failed=1))
+    operations.write_progress(
+        other.db,
+        op_id,
+        Progress(
+            SyncStage.PROCESSING,
+            "Syncing album 15 of 47...",
+            processed=15,
+            total=47,
+            created=10,
+            updated=3,
+            unchanged=2,
+            failed=1,
+        ),
+    )
     at.run()
     text = page_text(at)
     assert "Step 2 of 3: Updating the catalog" in text
@@ -101,8 +115,11 @@ def test_button_disabled_and_status_shown_while_another_sync_runs(secrets, other
     assert at.get("progress")[0].proto.value == 31  # 15 of 47
     assert "started by someone else" in text
 
-    operations.write_progress(other.db, op_id, Progress(
-        SyncStage.FINALIZING, "Finalizing synchronization...", processed=47, total=47))
+    operations.write_progress(
+        other.db,
+        op_id,
+        Progress(SyncStage.FINALIZING, "Finalizing synchronization...", processed=47, total=47),
+    )
     at.run()
     assert "Finalizing synchronization..." in page_text(at)
     assert button(at, "sync-now").disabled
@@ -110,13 +127,21 @@ def test_button_disabled_and_status_shown_while_another_sync_runs(secrets, other
 
 def test_retry_wait_shows_as_a_warning(secrets, other):
     op_id = claim(other)
-    operations.write_progress(other.db, op_id, Progress(
-        SyncStage.FETCHING, "Rate limited by Google Sheets, retrying in 4 s (attempt 2 of 7)...",
-        processed=2000, total=6000))
+    operations.write_progress(
+        other.db,
+        op_id,
+        Progress(
+            SyncStage.FETCHING,
+            "Rate limited by Google Sheets, retrying in 4 s (attempt 2 of 7)...",
+            processed=2000,
+            total=6000,
+        ),
+    )
     at = make_app(secrets).run()
     warnings = [w.value for w in at.warning]
-    assert any("Rate limited by Google Sheets, retrying in 4 s" in w.replace("\\", "")
-               for w in warnings)
+    assert any(
+        "Rate limited by Google Sheets, retrying in 4 s" in w.replace("\\", "") for w in warnings
+    )
     assert "Rows read: 2,000 / 6,000" in page_text(at)
 
 
@@ -136,7 +161,7 @@ def test_sync_now_runs_a_sync_to_success(secrets, other):
     assert sync_now.label == "Sync Now" and not sync_now.disabled
     assert not autorefresh_rendered(at)
     assert "Never synced" not in at.get("iframe")[0].proto.srcdoc
-    assert "data-synced-at=\"20" in at.get("iframe")[0].proto.srcdoc
+    assert 'data-synced-at="20' in at.get("iframe")[0].proto.srcdoc
 
 
 def test_second_press_while_running_says_who_is_syncing(secrets, other):
@@ -152,7 +177,7 @@ def test_second_press_while_running_says_who_is_syncing(secrets, other):
 def test_warnings_list_the_failed_rows_with_a_csv(secrets, sheet, other):
     rows = [album(n) for n in range(10)]
     rows.insert(3, album(90, artist=""))  # sheet row 5: no artist
-    rows.insert(7, album(91, album=""))   # sheet row 9: no album title
+    rows.insert(7, album(91, album=""))  # sheet row 9: no album title
     write_sheet_csv(sheet, rows)
     other.run_sync("tester")
     at = make_app(secrets).run()
@@ -200,9 +225,13 @@ def test_cancel_stops_the_sync_and_says_who_cancelled(secrets, other):
 
 def test_interrupted_sync_explains_what_happened(secrets, other):
     op_id = claim(other)
-    operations.finish(other.db, op_id, SyncStatus.INTERRUPTED,
-                      "Sync interrupted: the server is shutting down.",
-                      error="The process running the sync was stopped. Run the sync again.")
+    operations.finish(
+        other.db,
+        op_id,
+        SyncStatus.INTERRUPTED,
+        "Sync interrupted: the server is shutting down.",
+        error="The process running the sync was stopped. Run the sync again.",
+    )
     at = make_app(secrets).run()
     warnings = "\n".join(w.value.replace("\\", "") for w in at.warning)
     assert "Sync interrupted" in warnings and "Run the sync again" in warnings
@@ -242,8 +271,9 @@ def test_signed_in_user_not_on_the_allowlist_is_read_only(secrets):
     assert "eve@example.com, which is not in SYNCCORE_ALLOWED_USERS" in page_text(at)
 
 
-@pytest.mark.parametrize("allowed", ["bob@example.com, alice@example.com",
-                                     ["bob@example.com", "alice@example.com"]])  # TOML list
+@pytest.mark.parametrize(
+    "allowed", ["bob@example.com, alice@example.com", ["bob@example.com", "alice@example.com"]]
+)  # TOML list
 def test_allowlisted_user_syncs_and_is_recorded(secrets, other, allowed):
     secrets = {**secrets, "auth": AUTH, "SYNCCORE_ALLOWED_USERS": allowed}
     at = make_app(secrets, user={"is_logged_in": True, "email": "Alice@Example.com"}).run()
@@ -300,8 +330,11 @@ def test_refresh_rerun_reads_only_the_status_and_never_the_catalog(secrets, othe
     queries = [q for q in statements if q.startswith("select")]
     assert queries, "the rerun read nothing: the status was not read fresh"
     assert all("sync_operations" in q for q in queries), queries
-    assert not any(table in q for q in queries
-                   for table in ("albums", "artists", "genres", "sync_results", "row_errors"))
+    assert not any(
+        table in q
+        for q in queries
+        for table in ("albums", "artists", "genres", "sync_results", "row_errors")
+    )
     assert _catalog_sync(settings_fingerprint(settings), settings) is app_sync  # once per process
 
 

@@ -48,10 +48,26 @@ def free_port() -> int:
 
 def start_dashboard(port: int, env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -80,7 +96,7 @@ def test_two_dashboards_pressing_sync_at_once_start_one_sync(tmp_path):
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
                 pages = [browser.new_page() for _ in ports]
                 buttons = []
-                for page, port in zip(pages, ports):
+                for page, port in zip(pages, ports, strict=True):
                     page.goto(f"http://127.0.0.1:{port}/")
                     button = page.get_by_role("button", name="Sync Now")
                     expect(button).to_be_enabled(timeout=60_000)
@@ -88,14 +104,22 @@ def test_two_dashboards_pressing_sync_at_once_start_one_sync(tmp_path):
                 for button in buttons:  # both within milliseconds; the sync lasts seconds
                     button.click(no_wait_after=True)
                 told = wait_for(
-                    lambda: [i for i, page in enumerate(pages)
-                             if page.get_by_text("Sync already in progress").count()],
-                    30, "a page to say a sync is already in progress", 0.2)
+                    lambda: [
+                        i
+                        for i, page in enumerate(pages)
+                        if page.get_by_text("Sync already in progress").count()
+                    ],
+                    30,
+                    "a page to say a sync is already in progress",
+                    0.2,
+                )
                 assert len(told) == 1  # the other page is the one whose sync runs
                 sync = CatalogSync(api_settings(server.url, database_url))
                 status = wait_for(
-                    lambda: (s := sync.current_status()) and not s.is_active and s, 60,
-                    "the sync to end")
+                    lambda: (s := sync.current_status()) and not s.is_active and s,
+                    60,
+                    "the sync to end",
+                )
                 assert status.status is SyncStatus.COMPLETED, status.error
                 with sync.db.session() as s:
                     assert s.scalar(select(func.count()).select_from(SyncOperation)) == 1
@@ -122,9 +146,13 @@ def test_sigterm_to_a_dashboard_mid_sync_marks_it_interrupted_at_once(tmp_path, 
         if moment != "processing":  # the request would wait out a 600 s timeout
             server.inject("slow", times=1, path_contains="/v4/spreadsheets", delay=600)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SYNCCORE_", "GOOGLE_"))}
-        env.update(api_env(server), SYNCCORE_DATABASE_URL=database_url, SYNCCORE_BATCH_SIZE="1",
-                   SYNCCORE_HEARTBEAT_TIMEOUT="3600",  # only the stop itself can end it now
-                   SYNCCORE_REQUEST_TIMEOUT="600")
+        env.update(
+            api_env(server),
+            SYNCCORE_DATABASE_URL=database_url,
+            SYNCCORE_BATCH_SIZE="1",
+            SYNCCORE_HEARTBEAT_TIMEOUT="3600",  # only the stop itself can end it now
+            SYNCCORE_REQUEST_TIMEOUT="600",
+        )
         port = free_port()
         proc = start_dashboard(port, env)
         sync = CatalogSync(api_settings(server.url, database_url, heartbeat_timeout=3600))
@@ -138,8 +166,11 @@ def test_sigterm_to_a_dashboard_mid_sync_marks_it_interrupted_at_once(tmp_path, 
                 expect(button).to_be_enabled(timeout=60_000)
                 button.click()
                 stage = "processing" if moment == "processing" else "fetching"
-                wait_for(lambda: (s := sync.current_status()) and s.stage == stage, 60,
-                         f"the dashboard's sync to reach {stage}")
+                wait_for(
+                    lambda: (s := sync.current_status()) and s.stage == stage,
+                    60,
+                    f"the dashboard's sync to reach {stage}",
+                )
                 proc.terminate()  # SIGTERM, as systemd or docker stop sends it
                 proc.wait(timeout=60)
                 browser.close()

@@ -17,8 +17,10 @@ def sheet(tmp_path):
 
 @pytest.fixture
 def secrets(tmp_path, sheet):
-    return {"SYNCCORE_DATABASE_URL": f"sqlite:///{tmp_path / 'catalog.db'}",
-            "SYNCCORE_SHEET": str(sheet)}
+    return {
+        "SYNCCORE_DATABASE_URL": f"sqlite:///{tmp_path / 'catalog.db'}",
+        "SYNCCORE_SHEET": str(sheet),
+    }
 
 
 @pytest.fixture
@@ -94,8 +96,10 @@ def test_catalog_shows_new_data_after_a_sync_without_reload(secrets, sheet, engi
     engine.run_sync("tester")
     at = open_page(secrets, "pages/catalog.py")
     assert "Showing 1-50 of 60 albums" in page_text(at)
-    write_sheet_csv(sheet, [album(n) for n in range(60)] + [album(70, date="2026-02-01",
-                                                                   album="Fresh From Sync")])
+    write_sheet_csv(
+        sheet,
+        [album(n) for n in range(60)] + [album(70, date="2026-02-01", album="Fresh From Sync")],
+    )
     engine.run_sync("tester")
     at.run()  # what the page's rerun (or a click) does; no cache clearing
     assert at.dataframe[0].value["Album"][0] == "Fresh From Sync"
@@ -124,8 +128,7 @@ def test_selected_album_shows_details_and_spotify_link(secrets, sheet, engine):
     assert table["Album"][0] == "<img src=x onerror=alert(1)>"
     assert table["Spotify"][0] == spotify
     # Select the row the way the browser does: the dataframe's selection state.
-    at.session_state["catalog-table"] = {"selection": {"rows": [0], "columns": [],
-                                                       "cells": []}}
+    at.session_state["catalog-table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     details = [m.value for m in at.markdown]
     assert any("\\<img src\\=x onerror\\=alert\\(1\\)\\>" in d for d in details)  # escaped text

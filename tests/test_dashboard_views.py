@@ -26,44 +26,76 @@ NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 
 
 def status(**changes) -> OperationStatus:
-    values = dict(id=7, status=SyncStatus.RUNNING, stage="processing", message="", processed=15,
-                  total=47, created=10, updated=3, unchanged=2, removed=0, failed=1,
-                  triggered_by="alice", source="CSV file x.csv", error=None,
-                  cancel_requested=False, started_at=NOW, heartbeat_at=NOW, finished_at=None)
+    values = dict(
+        id=7,
+        status=SyncStatus.RUNNING,
+        stage="processing",
+        message="",
+        processed=15,
+        total=47,
+        created=10,
+        updated=3,
+        unchanged=2,
+        removed=0,
+        failed=1,
+        triggered_by="alice",
+        source="CSV file x.csv",
+        error=None,
+        cancel_requested=False,
+        started_at=NOW,
+        heartbeat_at=NOW,
+        finished_at=None,
+    )
     values.update(changes)
     return OperationStatus(**values)
 
 
-@pytest.mark.parametrize("stage, heading", [
-    (None, "Starting..."),
-    ("fetching", "Step 1 of 3: Reading the sheet"),
-    ("processing", "Step 2 of 3: Updating the catalog"),
-    ("finalizing", "Step 3 of 3: Finishing up"),
-])
+@pytest.mark.parametrize(
+    "stage, heading",
+    [
+        (None, "Starting..."),
+        ("fetching", "Step 1 of 3: Reading the sheet"),
+        ("processing", "Step 2 of 3: Updating the catalog"),
+        ("finalizing", "Step 3 of 3: Finishing up"),
+    ],
+)
 def test_stage_heading(stage, heading):
     assert stage_heading(status(stage=stage)) == heading
 
 
-@pytest.mark.parametrize("message, waiting", [
-    ("Rate limited by Google Sheets, retrying in 4 s (attempt 2 of 7)...", True),
-    ("Pacing requests to stay within Google's read quota (60 per minute): next read in 3 s...",
-     True),
-    ("Syncing album 15 of 47...", False),
-    ("Fetching albums from Google Sheets... 2,000 of 6,000 rows read", False),
-])
+@pytest.mark.parametrize(
+    "message, waiting",
+    [
+        ("Rate limited by Google Sheets, retrying in 4 s (attempt 2 of 7)...", True),
+        (
+            "Pacing requests to stay within Google's read quota (60 per minute): next read in 3 s...",
+            True,
+        ),
+        ("Syncing album 15 of 47...", False),
+        ("Fetching albums from Google Sheets... 2,000 of 6,000 rows read", False),
+    ],
+)
 def test_retry_waits_are_recognised(message, waiting):
     assert is_wait_message(message) is waiting
 
 
 def test_metrics_say_rows_read_while_fetching_and_processed_after():
     assert count_metrics(status(stage="fetching", processed=2000, total=6000))[0] == (
-        "Rows read", "2,000 / 6,000")
+        "Rows read",
+        "2,000 / 6,000",
+    )
     assert count_metrics(status())[0] == ("Processed", "15 / 47")
-    cancelled_while_reading = status(status=SyncStatus.CANCELLED, stage="fetching",
-                                     processed=2000, total=6000)
+    cancelled_while_reading = status(
+        status=SyncStatus.CANCELLED, stage="fetching", processed=2000, total=6000
+    )
     assert count_metrics(cancelled_while_reading)[0] == ("Rows read", "2,000 / 6,000")
     assert [label for label, _ in count_metrics(status())] == [
-        "Processed", "Created", "Updated", "Unchanged", "Failed"]
+        "Processed",
+        "Created",
+        "Updated",
+        "Unchanged",
+        "Failed",
+    ]
 
 
 def test_plain_text_shows_markdown_and_html_literally():
@@ -79,21 +111,24 @@ def test_last_synced_never_and_escaped_timestamp():
 
 
 def test_formula_cells_are_neutralised_in_the_csv():
-    errors = [RowErrorRecord(5, "Missing artist", ("=HYPERLINK(\"x\")", "+1", "Fine", "-2"))]
+    errors = [RowErrorRecord(5, "Missing artist", ('=HYPERLINK("x")', "+1", "Fine", "-2"))]
     rows = list(csv.reader(io.StringIO(row_errors_csv(errors).decode("utf-8-sig"))))
     assert rows[0] == ["Sheet row", "Reason", "Value 1", "Value 2", "Value 3", "Value 4"]
-    assert rows[1] == ["5", "Missing artist", "'=HYPERLINK(\"x\")", "'+1", "Fine", "'-2"]
+    assert rows[1] == ["5", "Missing artist", '\'=HYPERLINK("x")', "'+1", "Fine", "'-2"]
     assert neutralise_cell("@SUM(A1)") == "'@SUM(A1)"
     assert neutralise_cell(3) == 3
 
 
-@pytest.mark.parametrize("auth, logged_in, email, allowed, expected", [
-    (False, False, None, (), True),  # local use: anyone
-    (True, False, None, ("a@x.org",), False),
-    (True, True, "A@X.org", ("a@x.org",), True),  # case-insensitive
-    (True, True, "b@x.org", ("a@x.org",), False),
-    (True, True, "a@x.org", (), False),  # an empty allowlist allows no one
-])
+@pytest.mark.parametrize(
+    "auth, logged_in, email, allowed, expected",
+    [
+        (False, False, None, (), True),  # local use: anyone
+        (True, False, None, ("a@x.org",), False),
+        (True, True, "A@X.org", ("a@x.org",), True),  # case-insensitive
+        (True, True, "b@x.org", ("a@x.org",), False),
+        (True, True, "a@x.org", (), False),  # an empty allowlist allows no one
+    ],
+)
 def test_who_may_sync(auth, logged_in, email, allowed, expected):
     assert may_sync(auth, logged_in, email, allowed) is expected
     assert (read_only_reason(auth, logged_in, email, allowed) is None) is expected
@@ -110,8 +145,14 @@ def test_only_http_links_reach_the_table():
     def view(url):
         return AlbumView(1, "T", "A", None, None, None, "2025", 2025, url, False, NOW)
 
-    frame = albums_frame([view("https://open.spotify.com/album/x"), view("javascript:alert(1)"),
-                          view("https://bandcamp.com/x")])
+    frame = albums_frame(
+        [
+            view("https://open.spotify.com/album/x"),
+            view("javascript:alert(1)"),
+            view("https://bandcamp.com/x"),
+        ]
+    )
+
     def links(column):
         return [None if pd.isna(v) else v for v in frame[column]]
 
@@ -130,8 +171,11 @@ def test_secrets_example_is_valid_toml_and_documents_every_setting():
     tomllib.loads(example)
     for example_line in re.findall(r"^# ([A-Za-z_]+ = .+)$", example, flags=re.M):
         tomllib.loads(example_line)  # each commented example is valid TOML once uncommented
-    names = set(re.findall(r'"((?:SYNCCORE|GOOGLE)_[A-Z_]+)"',
-                           (ROOT / "synccore" / "config.py").read_text()))
+    names = set(
+        re.findall(
+            r'"((?:SYNCCORE|GOOGLE)_[A-Z_]+)"', (ROOT / "synccore" / "config.py").read_text()
+        )
+    )
     assert names, "no setting names found in synccore/config.py"
     for name in sorted(names) + ["[gcp_service_account]", "[auth]"]:
         assert name in example, f"{name} is not documented in secrets.toml.example"
@@ -145,16 +189,26 @@ def test_streamlit_config_is_for_an_internal_deployment():
 
 
 def test_failure_headline_does_not_repeat_the_cause():
-    failed = status(status=SyncStatus.FAILED,
-                    message="Sync failed: The CSV file x.csv does not exist.",
-                    error="The CSV file x.csv does not exist. Check SYNCCORE_SHEET.")
-    assert outcome_text(failed) == ("Sync failed.",
-                                     "The CSV file x.csv does not exist. Check SYNCCORE_SHEET.")
-    unexpected = status(status=SyncStatus.FAILED, message="Sync failed: unexpected error",
-                        error="Unexpected error (KeyError). See the server log.")
-    assert outcome_text(unexpected) == ("Sync failed: unexpected error",
-                                        "Unexpected error (KeyError). See the server log.")
-    assert outcome_text(status(status=SyncStatus.FAILED, message="Sync failed: x", error=None)
-                        )[1].startswith("Check the settings")
+    failed = status(
+        status=SyncStatus.FAILED,
+        message="Sync failed: The CSV file x.csv does not exist.",
+        error="The CSV file x.csv does not exist. Check SYNCCORE_SHEET.",
+    )
+    assert outcome_text(failed) == (
+        "Sync failed.",
+        "The CSV file x.csv does not exist. Check SYNCCORE_SHEET.",
+    )
+    unexpected = status(
+        status=SyncStatus.FAILED,
+        message="Sync failed: unexpected error",
+        error="Unexpected error (KeyError). See the server log.",
+    )
+    assert outcome_text(unexpected) == (
+        "Sync failed: unexpected error",
+        "Unexpected error (KeyError). See the server log.",
+    )
+    assert outcome_text(status(status=SyncStatus.FAILED, message="Sync failed: x", error=None))[
+        1
+    ].startswith("Check the settings")
     done = status(status=SyncStatus.COMPLETED, message="Sync complete! Updated 3 albums")
     assert outcome_text(done) == ("Sync complete! Updated 3 albums", None)

@@ -44,8 +44,14 @@ ALBUMS = 600
 def csv_sync(database_url: str, tmp_path: Path, **overrides) -> tuple[CatalogSync, Expected]:
     rows = version_rows(ALBUMS, 1)
     sheet = write_csv(tmp_path / "sheet.csv", rows)
-    settings = Settings(database_url=database_url, sheet=str(sheet), batch_size=BATCH,
-                        progress_interval=0, heartbeat_timeout=3, **overrides)
+    settings = Settings(
+        database_url=database_url,
+        sheet=str(sheet),
+        batch_size=BATCH,
+        progress_interval=0,
+        heartbeat_timeout=3,
+        **overrides,
+    )
     return CatalogSync(settings), expected_from_rows(rows)
 
 
@@ -54,8 +60,11 @@ def at_batch(n: int, action) -> callable:
     fired = threading.Event()
 
     def hook(progress) -> None:
-        if (progress.stage is SyncStage.PROCESSING and progress.processed >= n * BATCH
-                and not fired.is_set()):
+        if (
+            progress.stage is SyncStage.PROCESSING
+            and progress.processed >= n * BATCH
+            and not fired.is_set()
+        ):
             fired.set()
             action()
 
@@ -79,8 +88,7 @@ def hold_sqlite_write_lock(database_url: str, seconds: float) -> threading.Event
     return held
 
 
-def test_sqlite_locked_by_another_writer_briefly_the_sync_waits_and_completes(
-        sqlite_url, tmp_path):
+def test_sqlite_locked_by_another_writer_briefly_the_sync_waits_and_completes(sqlite_url, tmp_path):
     sync, sheet = csv_sync(sqlite_url, tmp_path)
     hook = at_batch(5, lambda: hold_sqlite_write_lock(sqlite_url, 2.0).wait(10))
     status = sync.run_sync("tester", on_progress=hook)
@@ -91,7 +99,8 @@ def test_sqlite_locked_by_another_writer_briefly_the_sync_waits_and_completes(
 
 
 def test_sqlite_locked_longer_than_the_busy_timeout_fails_cleanly(
-        sqlite_url, tmp_path, monkeypatch):
+    sqlite_url, tmp_path, monkeypatch
+):
     monkeypatch.setattr(synccore_db, "SQLITE_BUSY_TIMEOUT_MS", 300)
     sync, sheet = csv_sync(sqlite_url, tmp_path)
     hook = at_batch(5, lambda: hold_sqlite_write_lock(sqlite_url, 2.5).wait(10))
@@ -121,16 +130,21 @@ def tagged_postgres_url(postgres_url):
 
 def terminate_sessions(admin: sa.Engine, tag: str) -> int:
     with admin.begin() as conn:
-        return len(conn.execute(
-            sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE application_name = :tag AND pid <> pg_backend_pid()"),
-            {"tag": tag},
-        ).all())
+        return len(
+            conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = :tag AND pid <> pg_backend_pid()"
+                ),
+                {"tag": tag},
+            ).all()
+        )
 
 
 @pytest.mark.postgres
 def test_postgres_sessions_killed_between_batches_the_sync_reconnects_and_completes(
-        tagged_postgres_url, tmp_path):
+    tagged_postgres_url, tmp_path
+):
     url, tag, admin = tagged_postgres_url
     sync, sheet = csv_sync(url, tmp_path)
     killed = []
@@ -145,7 +159,8 @@ def test_postgres_sessions_killed_between_batches_the_sync_reconnects_and_comple
 @pytest.mark.postgres
 @pytest.mark.parametrize("seed", range(3))
 def test_postgres_sessions_killed_mid_batch_never_leave_a_partial_batch(
-        tagged_postgres_url, tmp_path, seed):
+    tagged_postgres_url, tmp_path, seed
+):
     url, tag, admin = tagged_postgres_url
     sync, sheet = csv_sync(url, tmp_path)
     stop = threading.Event()
@@ -190,8 +205,12 @@ def restart_postgres() -> None:
     """Restart the local cluster (fast shutdown: every session is cut) and wait until it
     accepts connections again."""
     version = sorted(os.listdir("/etc/postgresql"))[-1]
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart",
-                    "-m", "fast"], check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart", "-m", "fast"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     for _ in range(60):
         if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"]).returncode == 0:
             return
@@ -200,9 +219,10 @@ def restart_postgres() -> None:
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("pg_ctlcluster")
-                    or not os.path.isdir("/etc/postgresql"),
-                    reason="restarting PostgreSQL needs root and pg_ctlcluster (CI has both)")
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("pg_ctlcluster") or not os.path.isdir("/etc/postgresql"),
+    reason="restarting PostgreSQL needs root and pg_ctlcluster (CI has both)",
+)
 def test_postgres_restarted_mid_sync_the_sync_completes_or_fails_cleanly(postgres_url, tmp_path):
     sync, sheet = csv_sync(postgres_url, tmp_path)
     hook = at_batch(5, restart_postgres)
@@ -220,10 +240,14 @@ def test_only_lost_connections_and_held_locks_count_as_the_database_being_unavai
     from synccore.sync import _database_unavailable
 
     locked = OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
-    dropped = OperationalError("SELECT 1", {}, Exception("server closed the connection"),
-                               connection_invalidated=True)
-    refused = OperationalError("INSERT ...", {}, Exception(
-        "index row size 4032 exceeds btree version 4 maximum 2704 for index"))
+    dropped = OperationalError(
+        "SELECT 1", {}, Exception("server closed the connection"), connection_invalidated=True
+    )
+    refused = OperationalError(
+        "INSERT ...",
+        {},
+        Exception("index row size 4032 exceeds btree version 4 maximum 2704 for index"),
+    )
     duplicate = IntegrityError("INSERT ...", {}, Exception("duplicate key value"))
     assert _database_unavailable(locked) and _database_unavailable(dropped)
     assert not _database_unavailable(refused) and not _database_unavailable(duplicate)

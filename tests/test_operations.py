@@ -15,10 +15,9 @@ from synccore import operations
 from synccore.config import Settings
 from synccore.db import Database
 from synccore.errors import SyncAlreadyRunning
-from synccore.models import SyncOperation, SyncResult
-from synccore.progress import Reporter
+from synccore.models import SyncOperation, SyncResult, SyncStage
 from synccore.operations import Progress
-from synccore.models import SyncStage
+from synccore.progress import Reporter
 from synccore.service import CatalogSync
 from synccore.status import utcnow
 
@@ -64,7 +63,9 @@ def test_sixteen_threads_and_four_processes_start_exactly_one(database_url):
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", CLAIM_IN_PROCESS, database_url, str(start)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for _ in range(4)
     ]

@@ -45,8 +45,13 @@ def test_header_below_a_title_row_is_found():
 
 def test_headers_match_case_and_space_insensitively_with_aliases():
     columns, _ = find_header(rows(["  BAND ", "album name", "Vocals", "RELEASE   date", "Link"]))
-    assert (columns.artist, columns.album, columns.vocal_style, columns.release_date,
-            columns.spotify) == (0, 1, 2, 3, 4)
+    assert (
+        columns.artist,
+        columns.album,
+        columns.vocal_style,
+        columns.release_date,
+        columns.spotify,
+    ) == (0, 1, 2, 3, 4)
 
 
 def test_unmistakable_name_beats_a_generic_one():
@@ -76,25 +81,28 @@ def test_missing_header_says_what_was_found_and_how_to_fix():
 # -- dates -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cell, expected", [
-    (45730, (2025, 3, 14, "day")),  # a date cell's serial number
-    (45730.75, (2025, 3, 14, "day")),  # with a time of day
-    ("2025-03-14", (2025, 3, 14, "day")),
-    ("2025-03", (2025, 3, None, "month")),
-    ("March 2025", (2025, 3, None, "month")),
-    ("Mar 14, 2025", (2025, 3, 14, "day")),
-    ("14 March 2025", (2025, 3, 14, "day")),
-    ("14/03/2025", (2025, 3, 14, "day")),
-    ("03/14/2025", (2025, 3, 14, "day")),
-    ("03/04/2025", (2025, None, None, "year")),  # day or month first? only the year is sure
-    ("2025", (2025, None, None, "year")),
-    (2025, (2025, None, None, "year")),
-    ("Q2 2025", (2025, None, None, "year")),
-    ("TBA", (None, None, None, "unknown")),
-    ("", (None, None, None, "unknown")),
-    (None, (None, None, None, "unknown")),
-    ("2025-02-30", (2025, None, None, "year")),  # no such day: the year is still sure
-])
+@pytest.mark.parametrize(
+    "cell, expected",
+    [
+        (45730, (2025, 3, 14, "day")),  # a date cell's serial number
+        (45730.75, (2025, 3, 14, "day")),  # with a time of day
+        ("2025-03-14", (2025, 3, 14, "day")),
+        ("2025-03", (2025, 3, None, "month")),
+        ("March 2025", (2025, 3, None, "month")),
+        ("Mar 14, 2025", (2025, 3, 14, "day")),
+        ("14 March 2025", (2025, 3, 14, "day")),
+        ("14/03/2025", (2025, 3, 14, "day")),
+        ("03/14/2025", (2025, 3, 14, "day")),
+        ("03/04/2025", (2025, None, None, "year")),  # day or month first? only the year is sure
+        ("2025", (2025, None, None, "year")),
+        (2025, (2025, None, None, "year")),
+        ("Q2 2025", (2025, None, None, "year")),
+        ("TBA", (None, None, None, "unknown")),
+        ("", (None, None, None, "unknown")),
+        (None, (None, None, None, "unknown")),
+        ("2025-02-30", (2025, None, None, "year")),  # no such day: the year is still sure
+    ],
+)
 def test_release_dates_keep_their_precision(cell, expected):
     d = parse_release_date(cell)
     assert (d.year, d.month, d.day, d.precision) == expected
@@ -115,21 +123,31 @@ def test_any_cell_parses_without_raising(cell):
 # -- Spotify links and keys --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", [
-    f"https://open.spotify.com/album/{ALBUM_ID}",
-    f"https://open.spotify.com/album/{ALBUM_ID}?si=abc",
-    f"https://open.spotify.com/intl-de/album/{ALBUM_ID}",
-    f"open.spotify.com/album/{ALBUM_ID}",
-    f"spotify:album:{ALBUM_ID}",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"https://open.spotify.com/album/{ALBUM_ID}",
+        f"https://open.spotify.com/album/{ALBUM_ID}?si=abc",
+        f"https://open.spotify.com/intl-de/album/{ALBUM_ID}",
+        f"open.spotify.com/album/{ALBUM_ID}",
+        f"spotify:album:{ALBUM_ID}",
+    ],
+)
 def test_spotify_album_ids_from_urls_and_uris(text):
     assert spotify_album_id(text) == ALBUM_ID
 
 
-@pytest.mark.parametrize("text", [
-    f"https://open.spotify.com/track/{ALBUM_ID}", "https://bandcamp.com/album/x", "Listen", "",
-    None, f"https://open.spotify.com/album/{ALBUM_ID}x",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"https://open.spotify.com/track/{ALBUM_ID}",
+        "https://bandcamp.com/album/x",
+        "Listen",
+        "",
+        None,
+        f"https://open.spotify.com/album/{ALBUM_ID}x",
+    ],
+)
 def test_non_album_links_have_no_id(text):
     assert spotify_album_id(text) is None
 
@@ -141,15 +159,20 @@ def test_key_is_the_spotify_id_or_the_folded_names():
 
 
 def test_hyperlink_on_listen_text_gives_the_id_and_key():
-    raw = RawRow(5, ("2025", "Ghost Bath", "Moonlover", "", "", "", "Listen"),
-                 {6: f"https://open.spotify.com/album/{ALBUM_ID}?si=q"})
+    raw = RawRow(
+        5,
+        ("2025", "Ghost Bath", "Moonlover", "", "", "", "Listen"),
+        {6: f"https://open.spotify.com/album/{ALBUM_ID}?si=q"},
+    )
     album = parse_row(raw, header_columns())
     assert album.spotify_id == ALBUM_ID and album.key == "spotify:" + ALBUM_ID
     assert album.spotify_url == f"https://open.spotify.com/album/{ALBUM_ID}"
 
 
 def test_other_site_link_is_kept_without_an_id():
-    raw = RawRow(5, ("2025", "Ghost Bath", "Moonlover", "", "", "", "https://band.bandcamp.com/album/a"))
+    raw = RawRow(
+        5, ("2025", "Ghost Bath", "Moonlover", "", "", "", "https://band.bandcamp.com/album/a")
+    )
     album = parse_row(raw, header_columns())
     assert album.spotify_id is None and album.spotify_url == "https://band.bandcamp.com/album/a"
     assert album.key == "name:ghost bath\x1fmoonlover"
@@ -158,8 +181,9 @@ def test_other_site_link_is_kept_without_an_id():
 # -- rows --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("values", [(), ("", "  ", ""), ("JANUARY",), ("", "— Q1 2025 —"),
-                                    ("", "Artist", "Album")])
+@pytest.mark.parametrize(
+    "values", [(), ("", "  ", ""), ("JANUARY",), ("", "— Q1 2025 —"), ("", "Artist", "Album")]
+)
 def test_blank_section_and_repeated_header_rows_are_skipped_quietly(values):
     assert parse_row(RawRow(9, values), header_columns()) is None
 
@@ -170,12 +194,18 @@ def test_ragged_row_without_trailing_cells_is_an_album():
     assert (album.genre, album.country, album.spotify_url) == (None, None, None)
 
 
-@pytest.mark.parametrize("values, reason", [
-    (("2025", "", "Album", "Doom"), "Missing artist name"),
-    (("2025", "Band", "", "Doom"), "Missing album name"),
-    (("2025", "", "", "Doom"), "Missing artist and album name"),
-    (("2025", "B" * 501, "Album"), "Artist name is longer than 500 characters (501); shorten it in the sheet"),
-])
+@pytest.mark.parametrize(
+    "values, reason",
+    [
+        (("2025", "", "Album", "Doom"), "Missing artist name"),
+        (("2025", "Band", "", "Doom"), "Missing album name"),
+        (("2025", "", "", "Doom"), "Missing artist and album name"),
+        (
+            ("2025", "B" * 501, "Album"),
+            "Artist name is longer than 500 characters (501); shorten it in the sheet",
+        ),
+    ],
+)
 def test_incomplete_rows_are_reported_with_row_number_reason_and_values(values, reason):
     error = parse_row(RawRow(12, values), header_columns())
     assert isinstance(error, RowError)
@@ -193,8 +223,13 @@ def test_content_hash_ignores_the_row_position_but_not_the_content():
 
 def test_duplicates_last_row_wins_and_earlier_rows_are_reported():
     columns = header_columns()
-    parsed = [parse_row(RawRow(n, ("2025", "Ghost Bath", "Moonlover", genre)), columns)
-              for n, genre in [(2, "Doom"), (3, "Sludge")]]
+    parsed = [
+        parse_row(RawRow(n, ("2025", "Ghost Bath", "Moonlover", genre)), columns)
+        for n, genre in [(2, "Doom"), (3, "Sludge")]
+    ]
     kept, errors = dedupe_last_wins(parsed)
     assert [k.genre for k in kept] == ["Sludge"]
-    assert (errors[0].row_number, errors[0].reason) == (2, "Duplicate of row 3: the later row was used")
+    assert (errors[0].row_number, errors[0].reason) == (
+        2,
+        "Duplicate of row 3: the later row was used",
+    )

@@ -35,16 +35,28 @@ DB_PASSWORD = "pw-Zq8vT3kLm9xR"
 def run_cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SYNCCORE_", "GOOGLE_"))}
     result = subprocess.run(
-        [sys.executable, "-m", "synccore", *args], cwd=ROOT, env={**clean, **env},
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "synccore", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     return result.returncode, result.stdout + result.stderr
 
 
 def cli_outputs(env: dict[str, str]) -> list[str]:
     outputs = []
-    for args in (["sync"], ["sync", "--json"], ["status"], ["status", "--json"], ["history"],
-                 ["history", "--json"], ["albums", "--json"], ["cancel"]):
+    for args in (
+        ["sync"],
+        ["sync", "--json"],
+        ["status"],
+        ["status", "--json"],
+        ["history"],
+        ["history", "--json"],
+        ["albums", "--json"],
+        ["cancel"],
+    ):
         _, output = run_cli(*args, env=env)
         outputs.append(output)
     return outputs
@@ -61,7 +73,8 @@ def test_scanner_finds_whole_secrets_pem_lines_and_json_escaped_keys():
     assert scanner.leaks(f"postgresql://u:{DB_PASSWORD}@h/db") == ["password"]
     assert scanner.leaks(f"...{pem_line}...") == ["service account private key"]
     assert scanner.leaks(json.dumps({"key": info["private_key"]})) == [
-        "service account private key"]
+        "service account private key"
+    ]
     assert scanner.leaks("private_key_id fake-key-0") == ["service account private key id"]
     assert scanner.leaks("Sync failed: the sheet is not shared with sync@test.iam") == []
     with pytest.raises(AssertionError, match="password visible in output"):
@@ -81,7 +94,8 @@ def password_postgres_url(postgres_url):
 
 @pytest.mark.postgres
 def test_database_password_is_in_no_status_history_cli_output_or_log(
-        password_postgres_url, tmp_path, caplog):
+    password_postgres_url, tmp_path, caplog
+):
     caplog.set_level(logging.DEBUG)
     assert DB_PASSWORD in password_postgres_url
     sheet = write_csv(tmp_path / "sheet.csv", version_rows(10, 0))
@@ -104,10 +118,13 @@ def test_database_password_is_in_no_status_history_cli_output_or_log(
     sync.close()
 
 
-@pytest.mark.parametrize("url", [
-    f"postgresql://catalog:{DB_PASSWORD}@127.0.0.1:1/catalog",
-    f"postgresql+psycopg://catalog:{DB_PASSWORD}@127.0.0.1:1/catalog?connect_timeout=3",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://catalog:{DB_PASSWORD}@127.0.0.1:1/catalog",
+        f"postgresql+psycopg://catalog:{DB_PASSWORD}@127.0.0.1:1/catalog?connect_timeout=3",
+    ],
+)
 def test_unreachable_database_fails_with_a_clear_message_and_no_password(url, caplog):
     caplog.set_level(logging.DEBUG)
     scanner = SecretScanner().add("database password", DB_PASSWORD)
@@ -137,9 +154,15 @@ def google_failures(server, sqlite_url: str) -> tuple[list[dict], dict]:
     """Settings for syncs that fail in every way Google can refuse, and the account's key."""
     info = make_service_account(server)
     broken = dict(info, private_key=other_private_key(1), private_key_id="fake-key-1")
-    base = dict(database_url=sqlite_url, sheet=SHEET_KEY, sheets_api_url=server.url,
-                read_quota_per_minute=100_000, max_retries=1, retry_base_seconds=0.01,
-                request_timeout=5.0)
+    base = dict(
+        database_url=sqlite_url,
+        sheet=SHEET_KEY,
+        sheets_api_url=server.url,
+        read_quota_per_minute=100_000,
+        max_retries=1,
+        retry_base_seconds=0.01,
+        request_timeout=5.0,
+    )
     return [
         dict(base, credentials_info=info),  # not shared with the account: 403
         dict(base, credentials_info=broken),  # a key Google does not know: token refused
@@ -167,9 +190,13 @@ def test_google_keys_and_tokens_are_in_no_status_history_or_log(google_api, sqli
         status = sync.run_sync("tester")
         assert status.status is SyncStatus.FAILED, case
         sync.close()
-    scanner = (SecretScanner().add_service_account(info)
-               .add("API key", API_KEY).add("wrong API key", "AIzaSy-wrong-key-000000000000000000")
-               .add("other private key", other_private_key(1)))
+    scanner = (
+        SecretScanner()
+        .add_service_account(info)
+        .add("API key", API_KEY)
+        .add("wrong API key", "AIzaSy-wrong-key-000000000000000000")
+        .add("other private key", other_private_key(1))
+    )
     for token in list(google_api._tokens):
         scanner.add("access token", token)
     sync = CatalogSync(Settings(database_url=sqlite_url))
@@ -187,15 +214,21 @@ def test_google_keys_are_in_no_command_line_output(google_api, tmp_path):
     key_file = tmp_path / "key.json"
     key_file.write_text(json.dumps(info))
     database = f"sqlite:///{tmp_path / 'catalog.db'}"
-    base = {"SYNCCORE_DATABASE_URL": database, "SYNCCORE_SHEET": SHEET_KEY,
-            "SYNCCORE_SHEETS_API_URL": google_api.url, "SYNCCORE_MAX_RETRIES": "1",
-            "SYNCCORE_RETRY_BASE_SECONDS": "0.01", "SYNCCORE_READ_QUOTA_PER_MINUTE": "100000"}
+    base = {
+        "SYNCCORE_DATABASE_URL": database,
+        "SYNCCORE_SHEET": SHEET_KEY,
+        "SYNCCORE_SHEETS_API_URL": google_api.url,
+        "SYNCCORE_MAX_RETRIES": "1",
+        "SYNCCORE_RETRY_BASE_SECONDS": "0.01",
+        "SYNCCORE_READ_QUOTA_PER_MINUTE": "100000",
+    }
     outputs = cli_outputs({**base, "GOOGLE_APPLICATION_CREDENTIALS": str(key_file)})
     outputs += cli_outputs({**base, "GOOGLE_APPLICATION_CREDENTIALS": json.dumps(info)})
     outputs += cli_outputs({**base, "SYNCCORE_GOOGLE_API_KEY": "AIzaSy-wrong-key-000000000000"})
     assert any(info["client_email"] in o for o in outputs)  # the 403 names whom to share with
-    scanner = (SecretScanner().add_service_account(info)
-               .add("API key", "AIzaSy-wrong-key-000000000000"))
+    scanner = (
+        SecretScanner().add_service_account(info).add("API key", "AIzaSy-wrong-key-000000000000")
+    )
     for token in list(google_api._tokens):
         scanner.add("access token", token)
     scanner.assert_clean(outputs, "command line output")

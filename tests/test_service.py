@@ -48,8 +48,9 @@ def test_reads_are_not_blocked_while_a_writer_holds_the_database(sqlite_url, tmp
     writer.execute("BEGIN IMMEDIATE")  # what a sync's batch transaction holds
     writer.execute("UPDATE albums SET title = title || '!'")
     answers: list = []
-    reader = threading.Thread(target=lambda: answers.extend(
-        [sync.current_status(), sync.albums().total, sync.history()]))
+    reader = threading.Thread(
+        target=lambda: answers.extend([sync.current_status(), sync.albums().total, sync.history()])
+    )
     reader.start()
     reader.join(timeout=10)
     writer.execute("ROLLBACK")
@@ -64,10 +65,18 @@ def test_migrations_build_exactly_the_models_schema(database_url):
     assert differences == []
 
 
-@pytest.mark.parametrize("filters", [
-    {}, {"search": "artist 1"}, {"genres": ("Doom",)}, {"vocal_styles": ("Clean",)},
-    {"countries": ("Japan",)}, {"years": (2025,)}, {"genres": ("Doom",), "countries": ("Finland",)},
-])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"search": "artist 1"},
+        {"genres": ("Doom",)},
+        {"vocal_styles": ("Clean",)},
+        {"countries": ("Japan",)},
+        {"years": (2025,)},
+        {"genres": ("Doom",), "countries": ("Finland",)},
+    ],
+)
 def test_catalog_count_matches_the_filtered_albums(database_url, tmp_path, filters):
     from synccore import AlbumFilter
 

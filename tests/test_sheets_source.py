@@ -9,7 +9,6 @@ from sqlalchemy import select
 from synccore import operations
 from synccore.config import Settings
 from synccore.db import Database
-from synccore.errors import WorksheetNotFound
 from synccore.models import Album, SyncStage
 from synccore.rows import find_header, parse_row
 from synccore.sources.base import NullFetchListener
@@ -27,18 +26,35 @@ ID_A, ID_B = "4aawyAB9vmqN3uQ7FjRGTy", "0sNOF9WDwhWunNAHPD3Baj"
 
 def tracker_values(albums: int = 0) -> tuple[list[list], dict]:
     """A title row, a blank row, the header, a section row and two albums, plus `albums` more."""
-    values = [["2025 releases (community tracker)"], [], HEADER, ["JANUARY"],
-              [45667, "Sólstafir", "Hin helga kvöl", "Post-Metal", "Mixed", "Iceland", "Listen"],
-              ["March 2025", "Ghost Bath", "Rose Thorn Necklace", "Black Metal", "Harsh", "USA",
-               SPOTIFY + ID_B + "?si=x"]]
+    values = [
+        ["2025 releases (community tracker)"],
+        [],
+        HEADER,
+        ["JANUARY"],
+        [45667, "Sólstafir", "Hin helga kvöl", "Post-Metal", "Mixed", "Iceland", "Listen"],
+        [
+            "March 2025",
+            "Ghost Bath",
+            "Rose Thorn Necklace",
+            "Black Metal",
+            "Harsh",
+            "USA",
+            SPOTIFY + ID_B + "?si=x",
+        ],
+    ]
     values += [["2025", f"Artist {n}", f"Album {n}", "Doom"] for n in range(albums)]
     return values, {(4, 6): SPOTIFY + ID_A}
 
 
 def google_settings(database_url: str, server, **overrides) -> Settings:
-    values = dict(database_url=database_url, sheet=f"https://docs.google.com/spreadsheets/d/{KEY}/edit",
-                  sheets_api_url=server.url, credentials_info=make_service_account(server),
-                  retry_base_seconds=0.01, request_timeout=5.0)
+    values = dict(
+        database_url=database_url,
+        sheet=f"https://docs.google.com/spreadsheets/d/{KEY}/edit",
+        sheets_api_url=server.url,
+        credentials_info=make_service_account(server),
+        retry_base_seconds=0.01,
+        request_timeout=5.0,
+    )
     values.update(overrides)
     return Settings(**values)
 
@@ -67,7 +83,10 @@ def test_service_account_reads_values_and_hyperlinks(database_url, fake_sheets):
     found = albums_by_title(sync.db)
     assert found["Hin helga kvöl"].spotify_id == ID_A  # the cell's hyperlink, not its text
     assert found["Hin helga kvöl"].release_precision == "day"
-    assert (found["Hin helga kvöl"].release_year, found["Hin helga kvöl"].release_month) == (2025, 1)
+    assert (found["Hin helga kvöl"].release_year, found["Hin helga kvöl"].release_month) == (
+        2025,
+        1,
+    )
     assert found["Rose Thorn Necklace"].spotify_id == ID_B  # a URL typed as text
     assert found["Rose Thorn Necklace"].release_precision == "month"
     assert fake_sheets.tokens_issued == 1  # the signed JWT was accepted by the token endpoint
@@ -86,8 +105,9 @@ def test_link_inserted_with_ctrl_k_is_found_in_text_runs(sqlite_url, fake_sheets
 def test_api_key_reads_a_public_sheet(sqlite_url, fake_sheets):
     fake_sheets.api_keys.add("public-key-123")
     fake_sheets.add_spreadsheet(KEY, [FakeWorksheet("Releases", 0, tracker_values()[0])])
-    settings = google_settings(sqlite_url, fake_sheets, credentials_info=None,
-                               api_key="public-key-123")
+    settings = google_settings(
+        sqlite_url, fake_sheets, credentials_info=None, api_key="public-key-123"
+    )
     _, status = run(settings)
     assert status.created == 2 and fake_sheets.tokens_issued == 0
 
@@ -102,16 +122,18 @@ def test_worksheet_by_name_any_case_or_gid(sqlite_url, fake_sheets, worksheet):
 
 
 def test_worksheet_gid_from_the_url(sqlite_url, fake_sheets):
-    fake_sheets.add_spreadsheet(KEY, [FakeWorksheet("Notes", 0, [["x"]]),
-                                      FakeWorksheet("Data", 5, tracker_values()[0])])
+    fake_sheets.add_spreadsheet(
+        KEY, [FakeWorksheet("Notes", 0, [["x"]]), FakeWorksheet("Data", 5, tracker_values()[0])]
+    )
     url = f"https://docs.google.com/spreadsheets/d/{KEY}/edit#gid=5"
     _, status = run(google_settings(sqlite_url, fake_sheets, sheet=url))
     assert status.created == 2, status.error
 
 
 def test_missing_worksheet_lists_the_ones_there(sqlite_url, fake_sheets):
-    fake_sheets.add_spreadsheet(KEY, [FakeWorksheet("Releases", 0, [["x"]]),
-                                      FakeWorksheet("Archive", 9, [["x"]])])
+    fake_sheets.add_spreadsheet(
+        KEY, [FakeWorksheet("Releases", 0, [["x"]]), FakeWorksheet("Archive", 9, [["x"]])]
+    )
     sync, status = run(google_settings(sqlite_url, fake_sheets, worksheet="2026"))
     assert status.status.value == "failed"
     assert status.error == (
@@ -130,7 +152,10 @@ def test_sheet_is_read_in_chunks_with_progress_and_row_numbers(sqlite_url, fake_
     sync, status = run(settings, source=source, on_progress=seen.append)
     assert status.created == 952
     grid_requests = [q for _, _, q in fake_sheets.request_log if "includeGridData" in q]
-    assert [q["ranges"][0] for q in grid_requests][:2] == ["'Releases'!A1:G200", "'Releases'!A201:G400"]
+    assert [q["ranges"][0] for q in grid_requests][:2] == [
+        "'Releases'!A1:G200",
+        "'Releases'!A201:G400",
+    ]
     assert len(grid_requests) == 5  # 956 rows in chunks of 200
     fetching = [p for p in seen if p.stage is SyncStage.FETCHING and p.total]
     assert [p.processed for p in fetching][:3] == [200, 400, 600]
@@ -150,20 +175,31 @@ def test_reads_pace_themselves_to_the_quota_instead_of_tripping_it(sqlite_url, f
     assert status.created == 502, status.error
     assert fake_sheets.status_counts[429] == 0  # paced, never refused
     assert fake_sheets.read_requests == 7  # metadata + 6 chunks
-    assert any(p.message.startswith("Pacing requests to stay within Google's read quota (3 per "
-                                    "minute): next read in") for p in seen)
+    assert any(
+        p.message.startswith(
+            "Pacing requests to stay within Google's read quota (3 per minute): next read in"
+        )
+        for p in seen
+    )
 
 
 def test_grid_rows_decodes_values_links_and_ragged_rows():
-    block = {"startRow": 10, "rowData": [
-        {"values": [{"effectiveValue": {"numberValue": 45667}},
+    block = {
+        "startRow": 10,
+        "rowData": [
+            {
+                "values": [
+                    {"effectiveValue": {"numberValue": 45667}},
                     {"effectiveValue": {"stringValue": "Band"}},
                     {},
                     {"effectiveValue": {"boolValue": True}, "hyperlink": "https://x.test/a"},
-                    {}]},
-        {},
-        {"values": [{"effectiveValue": {"errorValue": {"type": "N_A", "message": "nope"}}}]},
-    ]}
+                    {},
+                ]
+            },
+            {},
+            {"values": [{"effectiveValue": {"errorValue": {"type": "N_A", "message": "nope"}}}]},
+        ],
+    }
     rows = grid_rows(block, first_row=0)
     assert [r.number for r in rows] == [11, 12, 13]
     assert rows[0].values == (45667, "Band", None, True)
@@ -205,6 +241,6 @@ def test_rows_from_the_api_parse_like_the_sheet_shows_them(fake_sheets):
     rows = [r for chunk in GoogleSheetSource(settings).read(NullFetchListener()) for r in chunk]
     columns, index = find_header(rows)
     assert rows[index].number == 3
-    parsed = [parse_row(r, columns) for r in rows[index + 1:]]
+    parsed = [parse_row(r, columns) for r in rows[index + 1 :]]
     assert parsed[0] is None  # the JANUARY section row is skipped quietly
     assert parsed[1].artist == "Sólstafir" and parsed[1].key == "spotify:" + ID_A

@@ -95,8 +95,7 @@ def _application_default() -> GoogleIdentity:
         credentials, _project = google.auth.default(scopes=READ_SCOPES)
     except DefaultCredentialsError:
         raise CredentialsMissing(
-            "No Google credentials are configured, so the sheet cannot be read. "
-            + HOW_TO_CONFIGURE
+            "No Google credentials are configured, so the sheet cannot be read. " + HOW_TO_CONFIGURE
         ) from None
     email = getattr(credentials, "service_account_email", None)
     return GoogleIdentity(credentials, "application default credentials", email)

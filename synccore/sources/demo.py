@@ -42,8 +42,12 @@ def demo_source(settings: Settings):
 
     server = demo_server()
     demo_settings = settings.with_overrides(
-        sheet=DEMO_SPREADSHEET_KEY, worksheet=None, sheets_api_url=server.url,
-        api_key=DEMO_API_KEY, credentials_file=None, credentials_info=None,
+        sheet=DEMO_SPREADSHEET_KEY,
+        worksheet=None,
+        sheets_api_url=server.url,
+        api_key=DEMO_API_KEY,
+        credentials_file=None,
+        credentials_info=None,
         read_quota_per_minute=1_000_000,  # the local stand-in has no quota to respect
     )
     source = GoogleSheetSource(demo_settings, chunk_rows=DEMO_CHUNK_ROWS)

@@ -22,8 +22,9 @@ class ReadQuota:
     The window is kept 5% longer than Google's, since Google counts a request when it arrives,
     a little after we send it."""
 
-    def __init__(self, per_minute: int, window: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, per_minute: int, window: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ):
         self.per_minute, self.window, self.clock = max(1, per_minute), window * 1.05, clock
         self._reads: deque[float] = deque()
         self._lock = threading.Lock()
@@ -55,8 +56,14 @@ def shared_quota(api_url: str, identity: str, per_minute: int) -> ReadQuota:
         return quota
 
 
-def backoff_delay(attempt: int, retry_after: float | None = None, *, base: float = 1.0,
-                  cap: float = BACKOFF_CAP_SECONDS, rng: random.Random | None = None) -> float:
+def backoff_delay(
+    attempt: int,
+    retry_after: float | None = None,
+    *,
+    base: float = 1.0,
+    cap: float = BACKOFF_CAP_SECONDS,
+    rng: random.Random | None = None,
+) -> float:
     """Seconds to wait before retry number `attempt` (1-based): half of base * 2^(attempt-1),
     plus up to as much again at random, so clients that failed together do not retry together.
     A server's Retry-After is a floor."""

@@ -120,8 +120,11 @@ def next_chunk_rows(response_bytes: int, rows: int, current: int) -> int:
 
 def pick_worksheet(sheets: list[dict[str, Any]], wanted: str | None) -> dict[str, Any]:
     """The worksheet's properties by gid or title (exact, then case-insensitive), or the first."""
-    grids = [s["properties"] for s in sheets if s.get("properties", {}).get("sheetType", "GRID")
-             == "GRID"]
+    grids = [
+        s["properties"]
+        for s in sheets
+        if s.get("properties", {}).get("sheetType", "GRID") == "GRID"
+    ]
     if not grids:
         raise WorksheetNotFound("The spreadsheet has no worksheet with cells (only charts).")
     if wanted is None:
@@ -155,7 +158,7 @@ class _RoutedSession(AuthorizedSession):
 
     def request(self, method, url, *args, **kwargs):
         if self.api_url != DEFAULT_SHEETS_API_URL and url.startswith(DEFAULT_SHEETS_API_URL):
-            url = self.api_url + url[len(DEFAULT_SHEETS_API_URL):]
+            url = self.api_url + url[len(DEFAULT_SHEETS_API_URL) :]
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.default_timeout
         return super().request(method, url, *args, **kwargs)
@@ -166,8 +169,14 @@ class GoogleSheetSource:
 
     fetch_message = "Fetching albums from Google Sheets"
 
-    def __init__(self, settings: Settings, *, chunk_rows: int | None = None,
-                 quota: ReadQuota | None = None, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        chunk_rows: int | None = None,
+        quota: ReadQuota | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.settings = settings
         self.key = settings.spreadsheet_key
         self.description = f"Google Sheet {self.key}"
@@ -214,20 +223,32 @@ class GoogleSheetSource:
                 raise error
             delay = backoff_delay(attempt, error.retry_after, base=self.settings.retry_base_seconds)
             spent = time.monotonic() - started
-            if attempt > self.settings.max_retries or spent + delay > self.settings.max_retry_seconds:
+            if (
+                attempt > self.settings.max_retries
+                or spent + delay > self.settings.max_retry_seconds
+            ):
                 raise _exhausted(error, attempt, spent, self.settings.sheets_api_url)
-            self._wait(delay, listener, lambda s: (
-                f"{error}, retrying in {s} s "
-                f"(attempt {attempt + 1} of {self.settings.max_retries + 1})..."
-            ))
+            self._wait(
+                delay,
+                listener,
+                lambda s, error=error, attempt=attempt: (
+                    f"{error}, retrying in {s} s "
+                    f"(attempt {attempt + 1} of {self.settings.max_retries + 1})..."
+                ),
+            )
 
     def _wait_for_quota(self, listener: FetchListener) -> None:
         while (delay := self._quota.reserve()) > 0:
             per_minute = self._quota.per_minute
-            self._wait(min(delay, 1.0), listener, lambda s: (
-                f"Pacing requests to stay within Google's read quota ({per_minute} per minute): "
-                f"next read in {max(1, math.ceil(delay))} s..."
-            ))
+            self._wait(
+                min(delay, 1.0),
+                listener,
+                lambda s, per_minute=per_minute, delay=delay: (
+                    "Pacing requests to stay within Google's read quota "
+                    f"({per_minute} per minute): "
+                    f"next read in {max(1, math.ceil(delay))} s..."
+                ),
+            )
 
     def _wait(self, seconds: float, listener: FetchListener, message: Callable[[int], str]) -> None:
         """Sleep in steps of at most a second, counting down in the status (and letting a
@@ -253,8 +274,7 @@ class GoogleSheetSource:
         if isinstance(exc, (requests.ConnectionError, TransportError)):
             return TransientSourceError("Google Sheets could not be reached")
         if isinstance(exc, requests.RequestException):  # e.g. a response cut short
-            return TransientSourceError("Google Sheets sent an incomplete response",
-                                        kind="broken")
+            return TransientSourceError("Google Sheets sent an incomplete response", kind="broken")
         raise exc
 
     def _api_error(self, response: requests.Response) -> SourceError:
@@ -262,11 +282,15 @@ class GoogleSheetSource:
         if status in RETRYABLE_STATUS:
             if status == 429:
                 return TransientSourceError(
-                    "Rate limited by Google Sheets", retry_after=_retry_after(response),
+                    "Rate limited by Google Sheets",
+                    retry_after=_retry_after(response),
                     kind="rate_limit",
                 )
-            return TransientSourceError(f"Google Sheets answered HTTP {status}",
-                                        retry_after=_retry_after(response), kind="server")
+            return TransientSourceError(
+                f"Google Sheets answered HTTP {status}",
+                retry_after=_retry_after(response),
+                kind="server",
+            )
         if status == 401:
             return self._rejected()
         if status == 403:
@@ -291,8 +315,11 @@ class GoogleSheetSource:
                 "copied whole, that the Google Sheets API is enabled for its project, and that "
                 "its restrictions allow the Sheets API."
             )
-        who = f"the service account {identity.email}" if identity and identity.email else (
-            "the configured Google credentials")
+        who = (
+            f"the service account {identity.email}"
+            if identity and identity.email
+            else ("the configured Google credentials")
+        )
         return CredentialsRejected(
             f"Google rejected the credentials of {who}. The key may have been deleted or "
             "disabled, or the server's clock may be wrong. Create a new JSON key for the "
@@ -346,8 +373,11 @@ class GoogleSheetSource:
         while first < row_count:
             last = min(row_count, first + chunk)
             data, size = self._get(
-                {"ranges": a1_rows(title, first + 1, last, columns), "includeGridData": "true",
-                 "fields": GRID_FIELDS},
+                {
+                    "ranges": a1_rows(title, first + 1, last, columns),
+                    "includeGridData": "true",
+                    "fields": GRID_FIELDS,
+                },
                 listener,
             )
             rows = _rows_of(data, first)
@@ -380,8 +410,9 @@ def _json(response: requests.Response) -> dict:
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        raise TransientSourceError("Google Sheets sent a response that is not valid JSON",
-                                   kind="broken")
+        raise TransientSourceError(
+            "Google Sheets sent a response that is not valid JSON", kind="broken"
+        )
     return data
 
 
@@ -399,8 +430,9 @@ def _google_message(response: requests.Response) -> str:
         return ""
 
 
-def _exhausted(error: TransientSourceError, attempts: int, spent: float, api_url: str
-               ) -> SourceError:
+def _exhausted(
+    error: TransientSourceError, attempts: int, spent: float, api_url: str
+) -> SourceError:
     tried = f"after {attempts} attempt{'s' if attempts != 1 else ''} over {spent:.0f} s"
     reason = str(error)
     if error.kind == "rate_limit":

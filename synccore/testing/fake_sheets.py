@@ -411,8 +411,10 @@ class FakeSheetsServer:
         httpd.fake = self  # type: ignore[attr-defined]
         self._httpd = httpd
         self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
-            name="fake-sheets-api", daemon=True,
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="fake-sheets-api",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -447,7 +449,9 @@ class FakeSheetsServer:
         """Add or replace a spreadsheet. `shared_with` overrides the server-wide list;
         `public=False` makes API-key (anonymous) reads answer 403."""
         with self._lock:
-            self._spreadsheets[key] = _Spreadsheet(key, title, list(worksheets), shared_with, public)
+            self._spreadsheets[key] = _Spreadsheet(
+                key, title, list(worksheets), shared_with, public
+            )
 
     def register_service_account(self, email: str, public_key_pem: str) -> None:
         with self._lock:
@@ -593,7 +597,10 @@ class FakeSheetsServer:
         """The OAuth2 JWT-bearer grant: verify the assertion, answer an access token."""
         form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
         if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
-            return 400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type"}
+            return 400, {
+                "error": "unsupported_grant_type",
+                "error_description": "Invalid grant_type",
+            }
         try:
             email = verify_assertion(
                 form.get("assertion", ""), self.service_account_public_keys, self.token_url
@@ -673,20 +680,23 @@ def _clip(sheet: FakeWorksheet, rng: A1Range, text: str) -> tuple[int, int, int,
 
 
 def _a1_text(sheet: FakeWorksheet, r0: int, c0: int, r1: int, c1: int) -> str:
-    return f"{quote_sheet_title(sheet.title)}!{column_letters(c0)}{r0 + 1}:{column_letters(c1)}{r1 + 1}"
+    first, last = f"{column_letters(c0)}{r0 + 1}", f"{column_letters(c1)}{r1 + 1}"
+    return f"{quote_sheet_title(sheet.title)}!{first}:{last}"
 
 
 def _option(query: dict[str, list[str]], name: str, default: str, allowed: set[str]) -> str:
     value = query.get(name, [default])[0]
     if value not in allowed:
-        raise FakeApiError(400, f'Invalid value at \'{name}\' (TYPE_ENUM), "{value}"')
+        raise FakeApiError(400, f"Invalid value at '{name}' (TYPE_ENUM), \"{value}\"")
     return value
 
 
 def _value_range(book: _Spreadsheet, text: str, query: dict[str, list[str]]) -> JSON:
     """A ValueRange: ragged rows, trailing empty cells and rows omitted, `values` absent if none."""
     render = _option(
-        query, "valueRenderOption", "FORMATTED_VALUE",
+        query,
+        "valueRenderOption",
+        "FORMATTED_VALUE",
         {"FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA"},
     )
     _option(query, "dateTimeRenderOption", "SERIAL_NUMBER", {"SERIAL_NUMBER", "FORMATTED_STRING"})
@@ -696,7 +706,7 @@ def _value_range(book: _Spreadsheet, text: str, query: dict[str, list[str]]) -> 
     render_cell = formatted if render == "FORMATTED_VALUE" else unformatted
     grid = [[sheet.cell(r, c) for c in range(c0, c1 + 1)] for r in range(r0, r1 + 1)]
     if major == "COLUMNS":
-        grid = [list(col) for col in zip(*grid)] if grid else []
+        grid = [list(col) for col in zip(*grid, strict=True)] if grid else []
     rows = [
         ["" if v is None else render_cell(v) for v in trim_trailing(row, _is_empty_value)]
         for row in grid
@@ -749,7 +759,9 @@ def spreadsheet_response(book: _Spreadsheet, query: dict[str, list[str]]) -> JSO
     return {
         "spreadsheetId": book.key,
         "properties": {
-            "title": book.title, "locale": "en_US", "autoRecalc": "ON_CHANGE",
+            "title": book.title,
+            "locale": "en_US",
+            "autoRecalc": "ON_CHANGE",
             "timeZone": "Etc/GMT",
         },
         "sheets": sheets,
@@ -779,7 +791,10 @@ def verify_assertion(assertion: str, public_keys: dict[str, str], token_url: str
     try:
         claims = jwt.decode(
             # google-auth always names Google's own endpoint as the audience, wherever it posts.
-            assertion, pem, algorithms=["RS256"], audience=[token_url, GOOGLE_TOKEN_URL],
+            assertion,
+            pem,
+            algorithms=["RS256"],
+            audience=[token_url, GOOGLE_TOKEN_URL],
             leeway=300,
             options={"require": ["iss", "aud", "exp", "iat"]},
         )
@@ -808,9 +823,11 @@ def _rsa_key_pair(slot: int) -> tuple[str, str]:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return private, public
 
 
@@ -886,7 +903,9 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             status, payload, headers = self._answer(method, raw_path, query, body)
         compact = query.get("prettyPrint", ["true"])[0].lower() == "false"
-        text = json.dumps(payload, **({"separators": (",", ":")} if compact else {"indent": 2})).encode()
+        text = json.dumps(
+            payload, **({"separators": (",", ":")} if compact else {"indent": 2})
+        ).encode()
         if fault and fault.kind == "malformed":
             text = text[: max(1, len(text) // 2)] + b"<html>"
         self._write(status, text, headers, truncate=bool(fault and fault.kind == "truncated"))
@@ -900,7 +919,7 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, fake.handle_api(method, raw_path, query, self.headers), {}
         except FakeApiError as error:
             return error.code, error.body(), error.headers
-        except Exception as error:  # a bug in the fake should still answer like a server
+        except Exception as error:  # noqa: BLE001 - a bug in the fake should still answer like a server
             return 500, FakeApiError(500, f"fake server error: {error!r}").body(), {}
 
     def _write(self, status: int, text: bytes, headers: dict, truncate: bool) -> None:
