@@ -108,11 +108,11 @@ def job_orm(spec: dict[str, Any]) -> dict[str, Any]:
     for r in albums:
         with db.write() as s:  # one transaction per album
             cache = LookupCache()
-            artist = get_or_create(s, Artist, r.artist_key, name=r.artist, country=r.country)
-            cache.artists[r.artist_key] = (artist.id, artist.name, artist.country)
-            if r.genre_key:
-                genre = get_or_create(s, Genre, r.genre_key, name=r.genre)
-                cache.genres[r.genre_key] = (genre.id, genre.name)
+            artist = get_or_create(s, Artist, r.artist_key, name=r.artist)
+            cache.artists[r.artist_key] = (artist.id, artist.name)
+            for genre_key, genre_name in zip(r.genre_keys, r.genres, strict=True):
+                genre = get_or_create(s, Genre, genre_key, name=genre_name)
+                cache.genres[genre_key] = (genre.id, genre.name)
             if r.vocal_style_key:
                 style = get_or_create(s, VocalStyle, r.vocal_style_key, name=r.vocal_style)
                 cache.vocal_styles[r.vocal_style_key] = (style.id, style.name)

@@ -60,18 +60,56 @@ def other_url(url: str | None) -> str | None:
     return url if url.lower().startswith(("https://", "http://")) else None
 
 
+LINK_LABELS = {
+    "spotify": "Spotify",
+    "bandcamp": "Bandcamp",
+    "youtube": "YouTube",
+    "amazon": "Amazon",
+    "apple_music": "Apple Music",
+    "google_play": "Google Play",
+}
+
+
+def link_label(service: str) -> str:
+    return LINK_LABELS.get(service) or service.replace("_", " ").title()
+
+
+def safe_links(album: AlbumView) -> dict[str, str]:
+    """The album's links that are plain http(s), labelled for people, in a stable order."""
+    known = [s for s in LINK_LABELS if s in album.links]
+    others = sorted(s for s in album.links if s not in LINK_LABELS)
+    return {
+        link_label(s): album.links[s]
+        for s in known + others
+        if album.links[s].lower().startswith(("https://", "http://"))
+    }
+
+
+def genre_choice(name: str, counts: dict[str, int]) -> str:
+    """ "Djent (1,234)" for the genre filter's list."""
+    return f"{name} ({counts.get(name, 0):,})"
+
+
 def albums_frame(items: Sequence[AlbumView], *, show_removed: bool = False) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "Release": [a.release for a in items],
             "Artist": [a.artist for a in items],
             "Album": [a.title for a in items],
-            "Genre": [a.genre or "" for a in items],
+            "Type": [a.album_type or "" for a in items],
+            "Genres": [", ".join(a.genres) for a in items],
             "Vocal style": [a.vocal_style or "" for a in items],
-            "Country": [a.country or "" for a in items],
+            "Location": [a.location or "" for a in items],
+            "Debut": [a.debut for a in items],
             "Spotify": [spotify_url(a.spotify_url) for a in items],
         }
     )
+    for service in ("bandcamp", "youtube", "apple_music", "amazon", "google_play"):
+        column = [a.links.get(service) for a in items]
+        if any(column):
+            frame[link_label(service)] = [
+                u if u and u.lower().startswith(("https://", "http://")) else None for u in column
+            ]
     links = [other_url(a.spotify_url) for a in items]
     if any(links):
         frame["Other link"] = links
@@ -86,5 +124,11 @@ COLUMN_CONFIG = {
     "Album": st.column_config.TextColumn(width="medium"),
     "Spotify": st.column_config.LinkColumn(display_text="Open in Spotify", width="medium"),
     "Other link": st.column_config.LinkColumn(width="medium"),
+    "Type": st.column_config.TextColumn(width="small"),
+    "Debut": st.column_config.CheckboxColumn(help="A debut album (orange in the sheet)"),
+    **{
+        link_label(s): st.column_config.LinkColumn(display_text="Open", width="small")
+        for s in ("bandcamp", "youtube", "apple_music", "amazon", "google_play")
+    },
     "Removed": st.column_config.CheckboxColumn(help="No longer in the sheet", width="small"),
 }

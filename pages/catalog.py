@@ -10,9 +10,10 @@ from dashboard.catalogview import (
     albums_frame,
     cached_albums,
     cached_facets,
+    genre_choice,
     page_count,
+    safe_links,
     showing_caption,
-    spotify_url,
 )
 from dashboard.context import open_dashboard, problems_shown, settings_fingerprint
 from dashboard.follow import follow_active_sync
@@ -25,15 +26,25 @@ ROW_HEIGHT = 35
 def album_details(album: AlbumView) -> None:
     with st.container(border=True, key="album-details"):
         st.markdown(f"### {plain(album.title)}")
-        facts = [album.artist, album.release, album.genre, album.vocal_style, album.country]
+        kind = album.album_type + (" · debut" if album.debut else "") if album.album_type else ""
+        if album.reissue:
+            kind = (kind + " · " if kind else "") + "reissue / special release"
+        facts = [album.artist, album.release, kind, album.vocal_style, album.location]
         st.markdown(plain(" · ".join(f for f in facts if f)))
+        if album.genres:
+            st.markdown(plain("Genres: " + ", ".join(album.genres)))
+        if album.worksheets:
+            st.caption(plain("In the sheet's tabs: " + ", ".join(album.worksheets)))
         if album.removed:
             st.caption("This album is no longer in the sheet.")
-        link = spotify_url(album.spotify_url)
-        if link:
-            st.link_button("Open in Spotify", link, icon=":material/open_in_new:")
+        links = safe_links(album)
+        if links:
+            for column, (label, url) in zip(st.columns(len(links)), links.items(), strict=True):
+                column.link_button(label, url, icon=":material/open_in_new:")
         else:
-            st.caption("No Spotify link in the sheet for this album.")
+            st.caption("No links in the sheet for this album.")
+        if album.spotify_embed_url:
+            st.iframe(album.spotify_embed_url, height=352)
 
 
 dash = open_dashboard()
@@ -65,11 +76,20 @@ search = st.text_input(
     key="catalog-search",
     icon=":material/search:",
 )
-genre_col, vocal_col, year_col, country_col = st.columns(4)
-genres = genre_col.multiselect("Genre", facets.genres, key="catalog-genres")
+genre_col, type_col, vocal_col = st.columns([2, 1, 1])
+genres = genre_col.multiselect(
+    "Genre (any of)",
+    facets.genres,
+    format_func=lambda name: genre_choice(name, facets.genre_counts),
+    key="catalog-genres",
+)
+types = type_col.multiselect("Type", facets.album_types, key="catalog-types")
 vocals = vocal_col.multiselect("Vocal style", facets.vocal_styles, key="catalog-vocals")
+year_col, country_col, tab_col, debut_col = st.columns([1, 1, 1, 1], vertical_alignment="bottom")
 years = year_col.multiselect("Year", facets.years, key="catalog-years")
 countries = country_col.multiselect("Country", facets.countries, key="catalog-countries")
+tabs = tab_col.multiselect("Tab", facets.worksheets, key="catalog-tabs")
+debut_only = debut_col.toggle("Debuts only", key="catalog-debuts")
 size_col, removed_col = st.columns([1, 3], vertical_alignment="bottom")
 page_size = size_col.selectbox("Albums per page", PAGE_SIZES, index=1, key="catalog-page-size")
 include_removed = removed_col.toggle("Include albums removed from the sheet", key="catalog-removed")
@@ -80,6 +100,9 @@ filters = AlbumFilter(
     vocal_styles=tuple(vocals),
     countries=tuple(countries),
     years=tuple(years),
+    album_types=tuple(types),
+    worksheets=tuple(tabs),
+    debut_only=debut_only,
     include_removed=include_removed,
 )
 # A new filter starts at the first page: the pagination widget gets a new key (and so its
@@ -120,4 +143,4 @@ if result.items:
     if selected and selected[0] < len(result.items):
         album_details(result.items[selected[0]])
     else:
-        st.caption("Select a row to see the album's details and its Spotify link.")
+        st.caption("Select a row to see the album's details, its links and Spotify's player.")

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from .models import Album, Artist, Genre, VocalStyle
+from .models import Album, AlbumGenre, AlbumWorksheet, Artist, Genre, VocalStyle, Worksheet
 from .status import as_utc
 
 MONTHS = (
@@ -22,14 +22,21 @@ MONTHS = (
 
 @dataclass(frozen=True)
 class AlbumFilter:
-    """What the Catalog page filters on; empty means no filter."""
+    """What the Catalog page filters on; empty means no filter. Several values of one filter
+    match any of them (an album with any of the genres)."""
 
     search: str = ""
     genres: tuple[str, ...] = ()
     vocal_styles: tuple[str, ...] = ()
     countries: tuple[str, ...] = ()
     years: tuple[int, ...] = ()
+    album_types: tuple[str, ...] = ()
+    worksheets: tuple[str, ...] = ()
+    debut_only: bool = False
     include_removed: bool = False
+
+
+SPOTIFY_EMBED = "https://open.spotify.com/embed/album/"
 
 
 @dataclass(frozen=True)
@@ -37,17 +44,32 @@ class AlbumView:
     id: int
     title: str
     artist: str
-    country: str | None
-    genre: str | None
+    genres: tuple[str, ...]
     vocal_style: str | None
+    location: str | None
+    country: str | None
+    album_type: str | None
     release: str  # for display: "2025-03-14", "March 2025", "2025", "TBA"
     release_year: int | None
+    spotify_id: str | None
     spotify_url: str | None
+    links: dict[str, str]  # service -> URL
+    worksheets: tuple[str, ...]
+    debut: bool
+    reissue: bool
     removed: bool
     updated_at: datetime
 
+    @property
+    def spotify_embed_url(self) -> str | None:
+        """Spotify's embedded player for the album, when its Spotify id is known."""
+        return SPOTIFY_EMBED + self.spotify_id if self.spotify_id else None
+
     def to_json(self) -> dict:
         data = dict(self.__dict__)
+        data["genres"] = list(self.genres)
+        data["worksheets"] = list(self.worksheets)
+        data["links"] = dict(self.links)
         data["updated_at"] = self.updated_at.isoformat()
         return data
 
@@ -61,8 +83,11 @@ class AlbumPage:
 @dataclass(frozen=True)
 class CatalogFacets:
     genres: list[str] = field(default_factory=list)
+    genre_counts: dict[str, int] = field(default_factory=dict)  # albums in the catalog
     vocal_styles: list[str] = field(default_factory=list)
     countries: list[str] = field(default_factory=list)
+    album_types: list[str] = field(default_factory=list)
+    worksheets: list[str] = field(default_factory=list)
     years: list[int] = field(default_factory=list)
     albums: int = 0
 
@@ -86,11 +111,29 @@ def _filtered(query: Select, f: AlbumFilter) -> Select:
             or_(func.lower(Album.title).like(pattern), Artist.name_key.like(pattern))
         )
     if f.genres:
-        query = query.where(Genre.name.in_(f.genres))
+        query = query.where(
+            Album.id.in_(
+                select(AlbumGenre.album_id)
+                .join(Genre, Genre.id == AlbumGenre.genre_id)
+                .where(Genre.name.in_(f.genres))
+            )
+        )
+    if f.worksheets:
+        query = query.where(
+            Album.id.in_(
+                select(AlbumWorksheet.album_id)
+                .join(Worksheet, Worksheet.id == AlbumWorksheet.worksheet_id)
+                .where(Worksheet.name.in_(f.worksheets))
+            )
+        )
     if f.vocal_styles:
         query = query.where(VocalStyle.name.in_(f.vocal_styles))
     if f.countries:
-        query = query.where(Artist.country.in_(f.countries))
+        query = query.where(Album.country.in_(f.countries))
+    if f.album_types:
+        query = query.where(Album.album_type.in_(f.album_types))
+    if f.debut_only:
+        query = query.where(Album.debut.is_(True))
     if f.years:
         query = query.where(Album.release_year.in_(f.years))
     return query
@@ -100,29 +143,49 @@ def _joined(query: Select, f: AlbumFilter | None = None) -> Select:
     """Join the lookup tables; with a filter, only those it names (a count over a million
     albums is 30 times faster without joins it does not need: every album has an artist, and
     the other joins are outer, so leaving them out changes no count)."""
-    if f is None or f.search.strip() or f.countries:
+    if f is None or f.search.strip():
         query = query.join(Artist, Album.artist_id == Artist.id)
-    if f is None or f.genres:
-        query = query.outerjoin(Genre, Album.genre_id == Genre.id)
     if f is None or f.vocal_styles:
         query = query.outerjoin(VocalStyle, Album.vocal_style_id == VocalStyle.id)
     return query
 
 
+def _names_by_album(session: Session, ids: list[int], link, lookup) -> dict[int, tuple[str, ...]]:
+    """album id -> names of its genres (or tabs), in their stored order."""
+    found: dict[int, list[str]] = {}
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(link.album_id, lookup.name)
+        .join(lookup, lookup.id == (link.genre_id if link is AlbumGenre else link.worksheet_id))
+        .where(link.album_id.in_(ids))
+        .order_by(link.album_id, link.position)
+    )
+    for album_id, name in rows:
+        found.setdefault(album_id, []).append(name)
+    return {k: tuple(v) for k, v in found.items()}
+
+
 def query_albums(session: Session, f: AlbumFilter, limit: int = 50, offset: int = 0) -> AlbumPage:
-    """Newest first; the count and the page are two indexed queries."""
+    """Newest first; the count and the page are two indexed queries, then the page's genres
+    and tabs (two small queries over its ids)."""
     columns = (
         Album.id,
         Album.title,
         Artist.name,
-        Artist.country,
-        Genre.name,
         VocalStyle.name,
+        Album.location,
+        Album.country,
+        Album.album_type,
         Album.release_year,
         Album.release_month,
         Album.release_day,
         Album.release_text,
+        Album.spotify_id,
         Album.spotify_url,
+        Album.links,
+        Album.debut,
+        Album.reissue,
         Album.removed_at,
         Album.updated_at,
     )
@@ -133,39 +196,66 @@ def query_albums(session: Session, f: AlbumFilter, limit: int = 50, offset: int 
         .offset(offset)
     ).all()
     total = session.scalar(_filtered(_joined(select(func.count()).select_from(Album), f), f)) or 0
+    ids = [r[0] for r in page]
+    genres = _names_by_album(session, ids, AlbumGenre, Genre)
+    tabs = _names_by_album(session, ids, AlbumWorksheet, Worksheet)
     items = [
         AlbumView(
             id=r[0],
             title=r[1],
             artist=r[2],
-            country=r[3],
-            genre=r[4],
-            vocal_style=r[5],
-            release=display_release(r[6], r[7], r[8], r[9]),
-            release_year=r[6],
-            spotify_url=r[10],
-            removed=r[11] is not None,
-            updated_at=as_utc(r[12]),
+            genres=genres.get(r[0], ()),
+            vocal_style=r[3],
+            location=r[4],
+            country=r[5],
+            album_type=r[6],
+            release=display_release(r[7], r[8], r[9], r[10]),
+            release_year=r[7],
+            spotify_id=r[11],
+            spotify_url=r[12],
+            links=dict(r[13] or {}),
+            worksheets=tabs.get(r[0], ()),
+            debut=bool(r[14]),
+            reissue=bool(r[15]),
+            removed=r[16] is not None,
+            updated_at=as_utc(r[17]),
         )
         for r in page
     ]
     return AlbumPage(items=items, total=total)
 
 
+def _distinct(session: Session, column) -> list:
+    return list(
+        session.scalars(
+            select(column)
+            .distinct()
+            .where(Album.removed_at.is_(None), column.is_not(None))
+            .order_by(column)
+        )
+    )
+
+
 def catalog_facets(session: Session) -> CatalogFacets:
-    """The filter choices: small lookup tables, plus distinct years and countries."""
+    """The filter choices: small lookup tables, distinct values, and albums per genre."""
     active = Album.removed_at.is_(None)
+    counts = dict(
+        session.execute(
+            select(Genre.name, func.count())
+            .select_from(AlbumGenre)
+            .join(Genre, Genre.id == AlbumGenre.genre_id)
+            .join(Album, Album.id == AlbumGenre.album_id)
+            .where(active)
+            .group_by(Genre.name)
+        ).all()
+    )
     return CatalogFacets(
-        genres=list(session.scalars(select(Genre.name).order_by(Genre.name))),
+        genres=sorted(counts, key=lambda name: (-counts[name], name.casefold())),
+        genre_counts=counts,
         vocal_styles=list(session.scalars(select(VocalStyle.name).order_by(VocalStyle.name))),
-        countries=list(
-            session.scalars(
-                select(Artist.country)
-                .distinct()
-                .where(Artist.country.is_not(None))
-                .order_by(Artist.country)
-            )
-        ),
+        countries=_distinct(session, Album.country),
+        album_types=_distinct(session, Album.album_type),
+        worksheets=list(session.scalars(select(Worksheet.name).order_by(Worksheet.id))),
         years=list(
             session.scalars(
                 select(Album.release_year)

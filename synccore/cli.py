@@ -58,6 +58,15 @@ def _describe(status: OperationStatus) -> str:
         f"{status.removed:,}, failed {status.failed:,}"
     )
     lines.append(f"  started by {status.triggered_by} at {status.started_at:%Y-%m-%d %H:%M:%S} UTC")
+    if status.announced:
+        lines.append(f"  {status.announced:,} announced albums have no title yet (skipped)")
+    for tab in status.worksheets:
+        skipped = f", skipped: {tab['skipped']}" if tab.get("skipped") else ""
+        lines.append(
+            f"  tab {tab['name']}: {tab['rows_read']:,} rows, {tab['albums']:,} albums, "
+            f"{tab['row_errors']:,} row errors{skipped}"
+        )
+    lines.extend(f"  warning: {w}" for w in status.warnings)
     if status.error:
         lines.append(f"  {status.error}")
     return "\n".join(lines)
@@ -91,7 +100,8 @@ def cmd_sync(sync: CatalogSync, args) -> int:
     else:
         print(_describe(status))
         for e in sync.row_errors(status.id, limit=20):
-            print(f"  row {e.sheet_row}: {e.reason}")
+            where = f"'{e.worksheet}' " if e.worksheet else ""
+            print(f"  {where}row {e.sheet_row}: {e.reason}")
     return EXIT_OK if status.status.succeeded else EXIT_FAILED
 
 
@@ -138,13 +148,26 @@ def cmd_cancel(sync: CatalogSync, args) -> int:
     return EXIT_FAILED
 
 
+def album_filter(args) -> AlbumFilter:
+    """The `albums` command's options as a catalog filter."""
+    return AlbumFilter(
+        search=args.search or "",
+        genres=tuple(args.genre or ()),
+        countries=tuple(args.country or ()),
+        album_types=tuple(args.type or ()),
+        worksheets=tuple(args.worksheet or ()),
+        debut_only=args.debut,
+    )
+
+
 def cmd_albums(sync: CatalogSync, args) -> int:
-    page = sync.albums(AlbumFilter(search=args.search or ""), limit=args.limit, offset=args.offset)
+    page = sync.albums(album_filter(args), limit=args.limit, offset=args.offset)
     if args.json:
         _print_json({"total": page.total, "albums": [a.to_json() for a in page.items]})
         return EXIT_OK
     for a in page.items:
-        print(f"{a.release:<14} {a.artist} - {a.title}  [{a.genre or '-'}]")
+        kind = f" ({a.album_type})" if a.album_type else ""
+        print(f"{a.release:<14} {a.artist} - {a.title}{kind}  [{', '.join(a.genres) or '-'}]")
     print(f"({len(page.items)} of {page.total:,} albums)")
     return EXIT_OK
 
@@ -172,6 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--offset", type=int, default=0)
     p.add_argument("--search", help="artist or album contains this text")
+    p.add_argument(
+        "--genre", action="append", metavar="G", help="has this genre (repeat: any of them)"
+    )
+    p.add_argument("--country", action="append", metavar="C", help="from this country")
+    p.add_argument("--type", action="append", metavar="T", help="album type (Length): LP, EP")
+    p.add_argument("--worksheet", action="append", metavar="W", help="listed in this tab")
+    p.add_argument("--debut", action="store_true", help="debut albums only")
     return parser
 
 

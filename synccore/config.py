@@ -33,12 +33,16 @@ class Settings:
 
     database_url: str = field(default=f"sqlite:///{DEFAULT_DATABASE_FILE}", repr=False)
     sheet: str | None = None  # URL, key, or path to a CSV file; None means the demo sheet
-    worksheet: str | None = None  # name or gid; None means the first worksheet
+    # Comma-separated names, gids or glob patterns ("*Prog-metal,2017"); "*" is every tab;
+    # None means the first worksheet (or the gid in the sheet URL).
+    worksheet: str | None = None
     credentials_file: str | None = None
     credentials_info: Mapping[str, Any] | None = field(default=None, repr=False)
     api_key: str | None = field(default=None, repr=False)
     sheets_api_url: str = DEFAULT_SHEETS_API_URL
     header_aliases: Mapping[str, str] = field(default_factory=dict)  # sheet header -> field
+    color_flags: Any = None  # {"#ffba4a": "debut", ...}; None is the tracker's legend
+    location_countries: Mapping[str, str] = field(default_factory=dict)  # location -> country
     removal_guard: float = 0.5  # refuse to remove more than this share of the catalog
     heartbeat_timeout: float = 30.0  # seconds without a heartbeat before a sync counts as dead
     batch_size: int = 2000  # albums per transaction
@@ -140,6 +144,16 @@ def load_settings(
                 'SYNCCORE_HEADER_ALIASES must be JSON like {"Band name": "artist"}.'
             ) from None
 
+    locations = _json_mapping(
+        get("SYNCCORE_LOCATION_COUNTRIES"),
+        'SYNCCORE_LOCATION_COUNTRIES must be JSON like {"Tbilisi, Georgia": "Georgia"}.',
+    )
+    color_flags = get("SYNCCORE_COLOR_FLAGS")
+    if color_flags is not None:
+        from .colorflags import color_legend
+
+        color_legend(color_flags)  # a bad legend is a configuration error now, not mid-sync
+
     users = get("SYNCCORE_ALLOWED_USERS") or ()
     if isinstance(users, str):
         users = [u.strip() for u in users.split(",")]
@@ -153,6 +167,8 @@ def load_settings(
         api_key=str(get("SYNCCORE_GOOGLE_API_KEY")) if get("SYNCCORE_GOOGLE_API_KEY") else None,
         sheets_api_url=str(get("SYNCCORE_SHEETS_API_URL") or DEFAULT_SHEETS_API_URL).rstrip("/"),
         header_aliases=dict(aliases),
+        color_flags=color_flags,
+        location_countries=locations,
         removal_guard=number("SYNCCORE_REMOVAL_GUARD", 0.5),
         heartbeat_timeout=number("SYNCCORE_HEARTBEAT_TIMEOUT", 30.0),
         batch_size=number("SYNCCORE_BATCH_SIZE", 2000, int),
@@ -163,6 +179,20 @@ def load_settings(
         retry_base_seconds=number("SYNCCORE_RETRY_BASE_SECONDS", 1.0),
         allowed_users=tuple(u for u in users if u),
     )
+
+
+def _json_mapping(raw: Any, problem: str) -> dict[str, str]:
+    """A mapping setting given as JSON text (environment) or a table (st.secrets)."""
+    if raw is None:
+        return {}
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise ConfigurationError(problem) from None
+    if not isinstance(raw, Mapping):
+        raise ConfigurationError(problem)
+    return {str(k): str(v) for k, v in raw.items()}
 
 
 def resolve_sqlite_path(database_url: str) -> Path | None:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -68,7 +69,6 @@ class Artist(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name_key: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    country: Mapped[str | None] = mapped_column(String(200), index=True)
 
 
 class Genre(Base):
@@ -85,15 +85,54 @@ class VocalStyle(Base):
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
 
 
+class Worksheet(Base):
+    """A tab of the spreadsheet an album was read from (`name_key` is the exact title)."""
+
+    __tablename__ = "worksheets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_key: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+
+
+class AlbumGenre(Base):
+    """An album's genres, in the sheet's order (`position`)."""
+
+    __tablename__ = "album_genres"
+    album_id: Mapped[int] = mapped_column(
+        ForeignKey("albums.id", ondelete="CASCADE"), primary_key=True
+    )
+    genre_id: Mapped[int] = mapped_column(ForeignKey("genres.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_album_genres_genre", "genre_id", "album_id"),)
+
+
+class AlbumWorksheet(Base):
+    """The tabs an album is listed in, in sheet order (`position`)."""
+
+    __tablename__ = "album_worksheets"
+    album_id: Mapped[int] = mapped_column(
+        ForeignKey("albums.id", ondelete="CASCADE"), primary_key=True
+    )
+    worksheet_id: Mapped[int] = mapped_column(ForeignKey("worksheets.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_album_worksheets_worksheet", "worksheet_id", "album_id"),)
+
+
 class Album(Base):
-    """An album; `key` is `spotify:<id>` or `name:<artist>\\x1f<title>` (see rows.album_key)."""
+    """An album; `key` is `spotify:<id>` or `name:<artist>\\x1f<title>` (see rows.album_key).
+
+    `location` is the sheet's "Country / State" text, `country` the country derived from it;
+    `links` maps a service ("spotify", "bandcamp", ...) to a URL; `debut` and `reissue` come
+    from the Length cell's color.
+    """
 
     __tablename__ = "albums"
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(1100), unique=True)
     title: Mapped[str] = mapped_column(String(NAME_LENGTH))
     artist_id: Mapped[int] = mapped_column(ForeignKey("artists.id"))
-    genre_id: Mapped[int | None] = mapped_column(ForeignKey("genres.id"))
     vocal_style_id: Mapped[int | None] = mapped_column(ForeignKey("vocal_styles.id"))
     release_year: Mapped[int | None] = mapped_column(Integer)
     release_month: Mapped[int | None] = mapped_column(Integer)
@@ -103,6 +142,12 @@ class Album(Base):
     release_text: Mapped[str] = mapped_column(String(200))
     spotify_id: Mapped[str | None] = mapped_column(String(40))
     spotify_url: Mapped[str | None] = mapped_column(String(1000))
+    location: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(100))
+    album_type: Mapped[str | None] = mapped_column(String(100))
+    links: Mapped[dict | None] = mapped_column(JSON)
+    debut: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    reissue: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     sheet_row: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -111,13 +156,14 @@ class Album(Base):
     last_sync_id: Mapped[int | None] = mapped_column(Integer)
 
     artist: Mapped[Artist] = relationship(lazy="raise")
-    genre: Mapped[Genre | None] = relationship(lazy="raise")
     vocal_style: Mapped[VocalStyle | None] = relationship(lazy="raise")
 
     __table_args__ = (
         # Browsing newest first among the albums still in the sheet.
         Index("ix_albums_browse", "removed_at", "release_sort", "id"),  # scanned backwards
-        Index("ix_albums_genre", "genre_id", "removed_at"),
+        Index("ix_albums_country", "country", "removed_at"),
+        Index("ix_albums_album_type", "album_type", "removed_at"),
+        Index("ix_albums_debut", "debut", "removed_at"),
         Index("ix_albums_vocal_style", "vocal_style_id", "removed_at"),
         Index("ix_albums_year", "release_year", "removed_at"),
         Index("ix_albums_artist", "artist_id"),
@@ -145,6 +191,9 @@ class SyncOperation(Base):
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     removed: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
+    announced: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    warnings: Mapped[list | None] = mapped_column(JSON)  # texts: header drift, skipped tabs
+    worksheets: Mapped[list | None] = mapped_column(JSON)  # per-tab figures (sync.TabReport)
     triggered_by: Mapped[str] = mapped_column(String(200))
     host: Mapped[str] = mapped_column(String(200))
     pid: Mapped[int] = mapped_column(Integer)
@@ -179,6 +228,9 @@ class SyncResult(Base):
     unchanged: Mapped[int] = mapped_column(Integer)
     removed: Mapped[int] = mapped_column(Integer)
     failed: Mapped[int] = mapped_column(Integer)
+    announced: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    warnings: Mapped[list | None] = mapped_column(JSON)
+    worksheets: Mapped[list | None] = mapped_column(JSON)
 
 
 class SyncRowError(Base):
@@ -190,5 +242,6 @@ class SyncRowError(Base):
         ForeignKey("sync_operations.id", ondelete="CASCADE"), index=True
     )
     sheet_row: Mapped[int] = mapped_column(Integer)
+    worksheet: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     reason: Mapped[str] = mapped_column(String(500))
     raw_values: Mapped[list] = mapped_column(JSON)

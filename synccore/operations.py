@@ -210,6 +210,7 @@ def finish(
     progress: Progress | None = None,
     row_errors: list | None = None,
     only_if_stale_before=None,
+    report: dict | None = None,
 ) -> bool:
     """End an operation: free the slot, record the result and row errors in one transaction.
 
@@ -219,6 +220,8 @@ def finish(
     values: dict = dict(
         active_slot=None, status=status.value, message=message[:500], error=error, finished_at=now
     )
+    if report is not None:  # announced, warnings, worksheets (sync.FetchResult.report)
+        values.update(report)
     if progress is not None:
         values.update(
             processed=progress.processed,
@@ -244,6 +247,7 @@ def finish(
         if s.execute(update(SyncOperation).where(*where).values(**values)).rowcount == 0:
             return False
         op = s.get(SyncOperation, op_id)
+        assert op is not None  # the UPDATE above just matched it
         s.add(
             SyncResult(
                 operation_id=op_id,
@@ -261,6 +265,9 @@ def finish(
                 unchanged=op.unchanged,
                 removed=op.removed,
                 failed=op.failed,
+                announced=op.announced,
+                warnings=op.warnings,
+                worksheets=op.worksheets,
             )
         )
         if row_errors:
@@ -270,6 +277,7 @@ def finish(
                     {
                         "operation_id": op_id,
                         "sheet_row": e.row_number,
+                        "worksheet": getattr(e, "worksheet", None),
                         "reason": e.reason[:500],
                         "raw_values": list(e.values),
                     }

@@ -11,22 +11,39 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from hashlib import blake2b
 from itertools import islice
 from typing import Any
 
+from .colorflags import color_flag, color_legend
 from .errors import ConfigurationError, HeaderNotFound
+from .locations import country_of, normalize_mappings
 from .sources.base import RawRow
 
-FIELDS = ("release_date", "artist", "album", "genre", "vocal_style", "country", "spotify")
+LINK_SERVICES = ("spotify", "bandcamp", "youtube", "amazon", "apple_music", "google_play")
+FIELDS = (
+    "release_date",
+    "artist",
+    "album",
+    "genre",
+    "vocal_style",
+    "location",
+    "album_type",
+    *LINK_SERVICES,
+)
+# Optional columns whose absence a sync reports (the other link services are extras: most
+# tabs of the tracker have no Google Play column, and saying so every time would be noise).
+REPORTED_FIELDS = ("release_date", "genre", "vocal_style", "location", "album_type", "spotify")
 
 NAME_LENGTH = 500  # the DB columns for names, keys and facets (models.NAME_LENGTH)
-COUNTRY_LENGTH = 200  # artists.country
+LOCATION_LENGTH = 200  # albums.location
+ALBUM_TYPE_LENGTH = 100  # albums.album_type
 RELEASE_TEXT_LENGTH = 200  # albums.release_text
-URL_LENGTH = 1000  # albums.spotify_url
+URL_LENGTH = 1000  # albums.spotify_url and each link
+SERVICE_LENGTH = 40  # a link's service name, from its column header
 ERROR_VALUE_LENGTH = 500
 # An album key (artist + album name) must fit PostgreSQL's btree index entry (2,704 bytes):
 # 500 four-byte characters each would not, and would fail the whole batch.
@@ -39,8 +56,21 @@ _LABELS = {
     "album": "Album",
     "genre": "Genre",
     "vocal_style": "Vocal Style",
-    "country": "Country",
+    "location": "Country / State",
+    "album_type": "Length",
     "spotify": "Spotify",
+    "bandcamp": "Bandcamp",
+    "youtube": "YouTube",
+    "amazon": "Amazon",
+    "apple_music": "Apple Music",
+    "google_play": "Google Play",
+}
+# Words a configured alias may use for a field besides its own name and label.
+_FIELD_WORDS = {
+    "country": "location",
+    "genres": "genre",
+    "type": "album_type",
+    "length": "album_type",
 }
 
 
@@ -50,15 +80,39 @@ _LABELS = {
 
 @dataclass(frozen=True, slots=True)
 class ColumnMap:
-    """0-based column index of each field; only artist and album are required."""
+    """0-based column index of each field; only artist and album are required.
+
+    `other_links` are the columns no field claims, by a service name made from their header
+    ("Deezer" -> "deezer"): a URL or hyperlink in one of them is kept as a link too.
+    """
 
     artist: int
     album: int
     release_date: int | None = None
     genre: int | None = None
     vocal_style: int | None = None
-    country: int | None = None
+    location: int | None = None
+    album_type: int | None = None
     spotify: int | None = None
+    bandcamp: int | None = None
+    youtube: int | None = None
+    amazon: int | None = None
+    apple_music: int | None = None
+    google_play: int | None = None
+    other_links: tuple[tuple[int, str], ...] = ()
+
+    def link_columns(self) -> tuple[tuple[int, str], ...]:
+        """(column, service) of every link column: the known services, then the others."""
+        known = tuple(
+            (column, service)
+            for service in LINK_SERVICES
+            if (column := getattr(self, service)) is not None
+        )
+        return known + self.other_links
+
+    def missing(self) -> list[str]:
+        """The reported optional fields this tab has no column for."""
+        return [f for f in REPORTED_FIELDS if getattr(self, f) is None]
 
 
 # Built-in header names, by field. Priority 1 names are unmistakable; priority 2 ones are
@@ -95,19 +149,54 @@ _BUILTIN_ALIASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
         ("Title", "Release", "EP"),
     ),
-    "genre": (("Genre", "Genres", "Genre(s)", "Subgenre", "Sub-genre"), ("Style", "Styles")),
+    "genre": (
+        (
+            "Genre",
+            "Genres",
+            "Genre(s)",
+            "Subgenre",
+            "Sub-genre",
+            "Subgenres",
+            "Genre / Subgenres",
+            "Genre / Subgenre",
+            "Genres / Subgenres",
+        ),
+        ("Style", "Styles"),
+    ),
     "vocal_style": (
         ("Vocal Style", "Vocal Styles", "Vocals", "Vocal Type", "Vocal", "Singing Style"),
         ("Voice",),
     ),
-    "country": (
-        ("Country", "Countries", "Country of Origin", "Origin", "Country/Region", "Nation"),
-        ("From", "Location"),
+    "location": (
+        (
+            "Country / State",
+            "Country/State",
+            "State / Country",
+            "City / Country",
+            "Country",
+            "Countries",
+            "Country of Origin",
+            "Origin",
+            "Country/Region",
+            "Nation",
+            "Location",
+            "Hometown",
+        ),
+        ("From", "Where"),
+    ),
+    "album_type": (
+        ("Length", "Album Type", "Release Type", "LP/EP", "EP/LP"),
+        ("Type", "Format"),
     ),
     "spotify": (
         ("Spotify", "Spotify Link", "Spotify URL", "Spotify Album", "Listen on Spotify"),
         ("Link", "Links", "Listen", "URL", "Stream"),
     ),
+    "bandcamp": (("Bandcamp", "Bandcamp Link", "Bandcamp URL"), ("BC",)),
+    "youtube": (("YouTube", "YouTube Link", "YouTube Music", "YT Music"), ("YT",)),
+    "amazon": (("Amazon", "Amazon Music", "Amazon Link"), ()),
+    "apple_music": (("Apple Music", "iTunes", "Apple Music Link"), ("Apple", "AM")),
+    "google_play": (("Google Play", "Google Play Music", "Play Music"), ("GP",)),
 }
 
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -125,19 +214,21 @@ _BUILTIN_TABLE: dict[str, tuple[int, str]] = {
     for priority, names in enumerate(groups, start=1)
     for name in names
 }
-_FIELD_TOKENS = {_header_token(f): f for f in FIELDS} | {
-    _header_token(v): f for f, v in _LABELS.items()
-}
+_FIELD_TOKENS = (
+    {_header_token(f): f for f in FIELDS}
+    | {_header_token(v): f for f, v in _LABELS.items()}
+    | {_header_token(w): f for w, f in _FIELD_WORDS.items()}
+)
 
 
 def _alias_table(aliases: Mapping[str, str] | None) -> dict[str, tuple[int, str]]:
     """The built-in names plus configured ones (priority 0, so they win)."""
     table = dict(_BUILTIN_TABLE)
-    for header, field in (aliases or {}).items():
-        known = _FIELD_TOKENS.get(_header_token(field))
+    for header, target in (aliases or {}).items():
+        known = _FIELD_TOKENS.get(_header_token(target))
         if known is None:
             raise ConfigurationError(
-                f'The header alias "{header}" points to "{field}", which is not a column '
+                f'The header alias "{header}" points to "{target}", which is not a column '
                 f"Catalog Sync knows. Use one of: {', '.join(FIELDS)}."
             )
         table[_header_token(header)] = (0, known)
@@ -159,6 +250,25 @@ def _match_header(values: Sequence[Any], table: Mapping[str, tuple[int, str]]) -
     return {field: column for field, (_, column) in best.items()}
 
 
+_SERVICE = re.compile(r"[^a-z0-9]+")
+
+
+def _other_links(values: Sequence[Any], claimed: Iterable[int]) -> tuple[tuple[int, str], ...]:
+    """Header columns no field claims, as (column, service name): "Deezer Link" -> "deezer_link".
+    Their cells count as links only where they hold a hyperlink or a URL."""
+    taken, names = set(claimed), set(LINK_SERVICES)
+    found = []
+    for column, cell in enumerate(values):
+        if column in taken or cell is None or cell == "":
+            continue
+        name = _SERVICE.sub("_", unicodedata.normalize("NFKC", _cell_text(cell)).casefold())
+        name = name.strip("_")[:SERVICE_LENGTH]
+        if name and name not in names:
+            names.add(name)
+            found.append((column, name))
+    return tuple(found)
+
+
 def find_header(
     rows: Sequence[RawRow], aliases: Mapping[str, str] | None = None, scan: int = 15
 ) -> tuple[ColumnMap, int]:
@@ -173,10 +283,35 @@ def find_header(
     for index, raw in enumerate(candidates):
         found = _match_header(raw.values, table)
         if "artist" in found and "album" in found:
-            return ColumnMap(**found), index
+            others = _other_links(raw.values, found.values())
+            return ColumnMap(**found, other_links=others), index
         if found and (closest is None or len(found) > len(closest[2])):
             closest = (index, raw, found)
     raise HeaderNotFound(_header_problem(candidates, closest, scan))
+
+
+_DRIFT = {
+    "release_date": ("release date", "release dates will be unknown"),
+    "genre": ("genre", "genres will be empty"),
+    "vocal_style": ("vocal style", "vocal styles will be empty"),
+    "location": ("country / state", "locations and countries will be empty"),
+    "album_type": ("length (LP / EP)", "album types and debut / reissue flags will be empty"),
+    "spotify": ("Spotify", "Spotify links will be empty"),
+}
+
+
+def drift_warnings(columns: ColumnMap, header: Sequence[Any], worksheet: str) -> list[str]:
+    """One warning per reported field the tab has no column for, naming the columns it has,
+    so a renamed header never leaves a field silently empty."""
+    missing = columns.missing()
+    if not missing:
+        return []
+    seen = ", ".join(_shorten(t, 40) for v in header[:30] if (t := _cell_text(v))) or "none"
+    return [
+        f"No {_DRIFT[f][0]} column in '{worksheet}' (columns seen: {seen}): {_DRIFT[f][1]}. "
+        "Rename the column or map it in SYNCCORE_HEADER_ALIASES."
+        for f in missing
+    ]
 
 
 def _header_problem(
@@ -185,8 +320,8 @@ def _header_problem(
     message = (
         f"Could not find the header row in the first {scan} rows of the sheet. Catalog Sync "
         'needs an "Artist" column (or "Band", "Artist Name") and an "Album" column (or '
-        '"Album Name", "Title"); "Release Date", "Genre", "Vocal Style", "Country" and '
-        '"Spotify" are optional.'
+        '"Album Name", "Title"); "Release Date", "Length", "Genre / Subgenres", "Vocal Style", '
+        '"Country / State" and the link columns ("Spotify", "Bandcamp", ...) are optional.'
     )
     if closest is not None:
         _, raw, found = closest
@@ -466,21 +601,31 @@ def parse_release_date(value: Any) -> ReleaseDate:
 
 @dataclass(frozen=True, slots=True)
 class AlbumRow:
-    """One valid album row, with its keys and the hash of everything stored from it."""
+    """One valid album row, with its keys and the hash of everything stored from it.
+
+    `links` are (service, URL) pairs sorted by service; `worksheets` the tabs the album is in
+    (the engine fills in every tab when an album is listed in several).
+    """
 
     row_number: int
     key: str
     title: str
     artist: str
     artist_key: str
+    location: str | None
     country: str | None
-    genre: str | None
-    genre_key: str | None
+    genres: tuple[str, ...]
+    genre_keys: tuple[str, ...]
     vocal_style: str | None
     vocal_style_key: str | None
+    album_type: str | None
     release: ReleaseDate
     spotify_id: str | None
     spotify_url: str | None
+    links: tuple[tuple[str, str], ...]
+    debut: bool
+    reissue: bool
+    worksheets: tuple[str, ...]
     content_hash: str
 
 
@@ -491,6 +636,34 @@ class RowError:
     row_number: int
     reason: str
     values: tuple[str, ...]
+    worksheet: str | None = None
+
+
+class Announced:
+    """An announced album without a title yet (an artist, "TBA"): skipped and counted."""
+
+    __slots__ = ()
+
+
+ANNOUNCED = Announced()
+
+
+@dataclass(frozen=True)
+class RowRules:
+    """Settings a row is read with: the color legend for the flags and the user's
+    location -> country mappings (see colorflags and locations)."""
+
+    color_legend: tuple[tuple[tuple[int, int, int], str], ...] = field(
+        default_factory=lambda: color_legend()
+    )
+    location_countries: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, color_flags: Any, location_countries: Any) -> RowRules:
+        return cls(color_legend(color_flags), normalize_mappings(location_countries))
+
+
+DEFAULT_RULES = RowRules()
 
 
 def row_error(raw: RawRow, reason: str) -> RowError:
@@ -499,55 +672,60 @@ def row_error(raw: RawRow, reason: str) -> RowError:
     return RowError(raw.number, reason, values)
 
 
-_HASH_VERSION = "v1"
+_HASH_VERSION = "v2"
 
 
-def content_hash(
-    key: str,
-    title: str,
-    artist: str,
-    country: str | None,
-    genre: str | None,
-    vocal_style: str | None,
-    release: ReleaseDate,
-    spotify_id: str | None,
-    spotify_url: str | None,
-) -> str:
-    """blake2b-128 over every field stored from a row, so an unchanged row can be skipped.
+def content_hash(row: AlbumRow, worksheets: tuple[str, ...] | None = None) -> str:
+    """blake2b-128 over every field stored from a row (and the tabs it is in), so an
+    unchanged album can be skipped.
 
     The sheet row number is left out on purpose: inserting one row near the top of the sheet
     would otherwise mark every album below it as changed. Fields are NUL-joined (cells never
-    contain NUL after cleaning) and None is "" (optional text fields are never "").
+    contain NUL after cleaning), lists joined with \\x1e, and None is "".
     """
-    payload = "\x00".join(
+    release = row.release
+    payload = "\\x00".join(
         (
             _HASH_VERSION,
-            key,
-            title,
-            artist,
-            country or "",
-            genre or "",
-            vocal_style or "",
+            row.key,
+            row.title,
+            row.artist,
+            row.location or "",
+            row.country or "",
+            "\\x1e".join(row.genres),
+            row.vocal_style or "",
+            row.album_type or "",
             release.precision,
             str(release.year or ""),
             str(release.month or ""),
             str(release.day or ""),
             release.text,
-            spotify_id or "",
-            spotify_url or "",
+            row.spotify_id or "",
+            row.spotify_url or "",
+            "\\x1e".join(f"{s}\\x1f{u}" for s, u in row.links),
+            "D" if row.debut else "",
+            "R" if row.reissue else "",
+            "\\x1e".join(row.worksheets if worksheets is None else worksheets),
         )
     )
     return blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
 
 
+def with_worksheets(row: AlbumRow, worksheets: tuple[str, ...]) -> AlbumRow:
+    """The row as an album listed in every one of `worksheets`, its hash to match."""
+    return replace(row, worksheets=worksheets, content_hash=content_hash(row, worksheets))
+
+
 _SECTION = re.compile(
     r"[\W_]*(?:" + _MONTH_WORD + r"(?:[\s,/-]*\d{4})?|\d{4}(?:[\s,/-]*" + _MONTH_WORD + r")?"
     r"|q[1-4](?:[\s,/-]*\d{4})?|\d{4}[\s/-]*q[1-4]|h[12](?:\s*\d{4})?|tba|tbd|tbc|upcoming"
+    r"|(?:un)?announced(?:\s+(?:projects?|albums?|releases?))?"
     r"|(?:early|mid|late|spring|summer|autumn|fall|winter)(?:[\s,/-]*\d{4})?)[\W_]*$",
     re.IGNORECASE,
 )
 _REPEATED_HEADER_ARTIST = frozenset(("artist", "artists", "artist(s)", "artist name", "band"))
 _REPEATED_HEADER_ALBUM = frozenset(("album", "albums", "album name", "album title", "title"))
+_LIST_SEPARATOR = re.compile(r"[,;]")
 
 
 def _cell(values: tuple[Any, ...], column: int | None) -> Any:
@@ -558,6 +736,50 @@ def _optional_text(values: tuple[Any, ...], column: int | None) -> str | None:
     if column is None or column >= len(values):
         return None
     return _cell_text(values[column]) or None
+
+
+def split_genres(text: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(genres, their keys): split on commas and semicolons (not "/": "Atmospheric/Post-Black
+    metal" is one genre), trimmed, de-duplicated case-insensitively, first spelling and order
+    kept."""
+    if not text:
+        return (), ()
+    names: list[str] = []
+    keys: list[str] = []
+    for part in _LIST_SEPARATOR.split(text) if ("," in text or ";" in text) else (text,):
+        name = " ".join(part.split())
+        if not name:
+            continue
+        key = normalize_name(name)
+        if key not in keys:
+            names.append(name)
+            keys.append(key)
+    return tuple(names), tuple(keys)
+
+
+def _http_url(text: str) -> str | None:
+    url = _cell_text(text)
+    if url[:8].lower().startswith(("http://", "https://")) and len(url) <= URL_LENGTH:
+        return url
+    return None
+
+
+def _links(raw: RawRow, columns: ColumnMap, values: tuple[Any, ...]) -> dict[str, str]:
+    """Service -> URL for every link column: the cell's hyperlink (a cell link, a Ctrl+K
+    link or an =HYPERLINK formula), else its text when that is a URL."""
+    found: dict[str, str] = {}
+    cell_links = raw.links or {}
+    for column, service in columns.link_columns():
+        url = None
+        if column in cell_links:
+            url = _http_url(cell_links[column])
+        if url is None and column < len(values):
+            text = _cell_text(values[column])
+            if text and _looks_like_url(text):
+                url = _http_url(text)
+        if url is not None:
+            found[service] = url
+    return found
 
 
 def _spotify(
@@ -580,21 +802,32 @@ def _spotify(
         if album_id:
             return album_id, "https://open.spotify.com/album/" + album_id
         if other is None:
-            url = _cell_text(url)
-            if url[:8].lower().startswith(("http://", "https://")) and len(url) <= URL_LENGTH:
-                other = url
+            other = _http_url(url)
     return None, other
 
 
-def _incomplete(raw: RawRow, columns: ColumnMap, artist: str, title: str) -> RowError | None:
-    """A row without artist or album: None for blank and section rows, else the RowError."""
+def _is_announced(values: tuple[Any, ...], columns: ColumnMap, artist: str) -> bool:
+    """An artist with no title and a release date that is not a full date ("TBA", empty, a
+    month, "Fall", "Early 2024"): an album announced before it has a name."""
+    if not artist:
+        return False
+    return parse_release_date(_cell(values, columns.release_date)).precision != DAY
+
+
+def _incomplete(
+    raw: RawRow, columns: ColumnMap, artist: str, title: str
+) -> RowError | Announced | None:
+    """A row without artist or album: None for blank and section rows, ANNOUNCED for an
+    announced untitled album, else the RowError."""
     filled = [(i, text) for i, v in enumerate(raw.values) if (text := _cell_text(v))]
     if not filled:
         return None
     if len(filled) == 1:
         column, text = filled[0]
         if column not in (columns.artist, columns.album) or _SECTION.match(text):
-            return None  # "JANUARY", "— Q1 2025 —", a lone note
+            return None  # "JANUARY", "— Q1 2025 —", "Unannounced Projects", a lone note
+    if not title and _is_announced(raw.values, columns, artist):
+        return ANNOUNCED
     if not artist and not title:
         return row_error(raw, "Missing artist and album name")
     return row_error(raw, "Missing artist name" if not artist else "Missing album name")
@@ -615,14 +848,32 @@ def _too_long(artist: str, title: str, artist_key: str, title_key: str) -> str |
 
 
 def _facet_problem(label: str, text: str | None, key: str | None, limit: int) -> str | None:
-    if text is not None and (len(text) > limit or len(key) > limit):
+    if text is not None and (len(text) > limit or len(key or "") > limit):
         return f"{label} is longer than {limit} characters ({len(text)}); shorten it in the sheet"
     return None
 
 
-def parse_row(raw: RawRow, columns: ColumnMap) -> AlbumRow | RowError | None:
-    """One sheet row as an AlbumRow, a RowError saying what is wrong, or None to skip quietly
-    (blank rows, section rows such as "JANUARY", a repeated header row). Never raises."""
+def _genre_problem(genres: tuple[str, ...], keys: tuple[str, ...]) -> str | None:
+    for name, key in zip(genres, keys, strict=True):
+        if (problem := _facet_problem("A genre", name, key, NAME_LENGTH)) is not None:
+            return problem
+    return None
+
+
+def _flags(raw: RawRow, columns: ColumnMap, rules: RowRules) -> tuple[bool, bool]:
+    """(debut, reissue) from the Length cell's background color."""
+    if not raw.colors or columns.album_type is None:
+        return False, False
+    flag = color_flag(raw.colors.get(columns.album_type), rules.color_legend)
+    return flag == "debut", flag == "reissue"
+
+
+def parse_row(
+    raw: RawRow, columns: ColumnMap, rules: RowRules = DEFAULT_RULES, worksheet: str | None = None
+) -> AlbumRow | RowError | Announced | None:
+    """One sheet row as an AlbumRow, a RowError saying what is wrong, ANNOUNCED for an
+    announced album with no title yet, or None to skip quietly (blank rows, section rows such
+    as "JANUARY", a repeated header row). `worksheet` is the tab it came from. Never raises."""
     values = raw.values
     n = len(values)
     artist = _cell_text(values[columns.artist]) if columns.artist < n else ""
@@ -637,15 +888,16 @@ def parse_row(raw: RawRow, columns: ColumnMap) -> AlbumRow | RowError | None:
     if artist_key in _REPEATED_HEADER_ARTIST and title_key in _REPEATED_HEADER_ALBUM:
         return None  # the header again, e.g. above each month's block
 
-    genre = _optional_text(values, columns.genre)
-    genre_key = normalize_name(genre) if genre else None
+    genres, genre_keys = split_genres(_optional_text(values, columns.genre))
     vocal_style = _optional_text(values, columns.vocal_style)
     vocal_style_key = normalize_name(vocal_style) if vocal_style else None
-    country = _optional_text(values, columns.country)
+    location = _optional_text(values, columns.location)
+    album_type = _optional_text(values, columns.album_type)
     problem = (
-        _facet_problem("Genre", genre, genre_key, NAME_LENGTH)
+        _genre_problem(genres, genre_keys)
         or _facet_problem("Vocal style", vocal_style, vocal_style_key, NAME_LENGTH)
-        or _facet_problem("Country", country, country, COUNTRY_LENGTH)
+        or _facet_problem("Country / State", location, location, LOCATION_LENGTH)
+        or _facet_problem("Length", album_type, album_type, ALBUM_TYPE_LENGTH)
     )
     if problem is not None:
         return row_error(raw, problem)
@@ -660,46 +912,56 @@ def parse_row(raw: RawRow, columns: ColumnMap) -> AlbumRow | RowError | None:
             f"({len(key.encode('utf-8')):,} bytes of UTF-8, at most "
             f"{MAX_KEY_BYTES:,}); shorten them in the sheet or add a Spotify link",
         )
-    return AlbumRow(
+    links = _links(raw, columns, values)
+    if spotify_url:
+        links["spotify"] = spotify_url
+    debut, reissue = _flags(raw, columns, rules)
+    row = AlbumRow(
         raw.number,
         key,
         title,
         artist,
         artist_key,
-        country,
-        genre,
-        genre_key,
+        location,
+        country_of(location, rules.location_countries),
+        genres,
+        genre_keys,
         vocal_style,
         vocal_style_key,
+        album_type,
         release,
         spotify_id,
         spotify_url,
-        content_hash(
-            key, title, artist, country, genre, vocal_style, release, spotify_id, spotify_url
-        ),
+        tuple(sorted(links.items())),
+        debut,
+        reissue,
+        (worksheet,) if worksheet else (),
+        "",
     )
+    return replace(row, content_hash=content_hash(row))
 
 
 def _stored_values(row: AlbumRow) -> tuple[str, ...]:
-    """An AlbumRow's fields in sheet-column order, for a RowError about it."""
-    return tuple(
-        (v or "")[:ERROR_VALUE_LENGTH]
-        for v in (
-            row.release.text,
-            row.artist,
-            row.title,
-            row.genre,
-            row.vocal_style,
-            row.country,
-            row.spotify_url,
-        )
-    )
+    """An AlbumRow's fields, for a RowError about it: the original sheet's column order, then
+    the length when there is one."""
+    values = [
+        row.release.text,
+        row.artist,
+        row.title,
+        ", ".join(row.genres),
+        row.vocal_style,
+        row.location,
+        row.spotify_url,
+    ]
+    if row.album_type:
+        values.append(row.album_type)
+    return tuple((v or "")[:ERROR_VALUE_LENGTH] for v in values)
 
 
-def duplicate_error(row: AlbumRow, winner_row: int) -> RowError:
+def duplicate_error(row: AlbumRow, winner_row: int, worksheet: str | None = None) -> RowError:
     """The RowError for an album row that lost to a later row with the same key."""
     reason = f"Duplicate of row {winner_row}: the later row was used"
-    return RowError(row.row_number, reason, _stored_values(row))
+    return RowError(row.row_number, reason, _stored_values(row), worksheet)
 
 
 def dedupe_last_wins(rows: Iterable[AlbumRow]) -> tuple[list[AlbumRow], list[RowError]]:

@@ -46,6 +46,9 @@ class OperationStatus:
     started_at: datetime
     heartbeat_at: datetime
     finished_at: datetime | None
+    announced: int = 0  # announced albums without a title yet: skipped, not failed
+    warnings: tuple[str, ...] = ()  # columns a tab lacks, tabs skipped
+    worksheets: tuple[dict[str, Any], ...] = ()  # per tab: name, rows_read, albums, ...
 
     @property
     def is_active(self) -> bool:
@@ -89,6 +92,9 @@ class OperationStatus:
             started_at=as_utc(op.started_at),
             heartbeat_at=as_utc(op.heartbeat_at),
             finished_at=as_utc(op.finished_at),
+            announced=op.announced or 0,
+            warnings=tuple(op.warnings or ()),
+            worksheets=tuple(op.worksheets or ()),
         )
 
 
@@ -111,6 +117,9 @@ class SyncSummary:
     unchanged: int
     removed: int
     failed: int
+    announced: int = 0
+    warnings: tuple[str, ...] = ()
+    worksheets: tuple[dict[str, Any], ...] = ()
 
     @property
     def albums_per_second(self) -> float:
@@ -142,6 +151,9 @@ class SyncSummary:
             unchanged=r.unchanged,
             removed=r.removed,
             failed=r.failed,
+            announced=r.announced or 0,
+            warnings=tuple(r.warnings or ()),
+            worksheets=tuple(r.worksheets or ()),
         )
 
 
@@ -152,10 +164,16 @@ class RowErrorRecord:
     sheet_row: int
     reason: str
     values: tuple[str, ...]
+    worksheet: str | None = None  # the tab the row is in
 
     @classmethod
     def from_row(cls, r: SyncRowError) -> RowErrorRecord:
-        return cls(r.sheet_row, r.reason, tuple(str(v) for v in (r.raw_values or ())))
+        return cls(r.sheet_row, r.reason, tuple(str(v) for v in (r.raw_values or ())), r.worksheet)
 
     def to_json(self) -> dict[str, Any]:
-        return {"sheet_row": self.sheet_row, "reason": self.reason, "values": list(self.values)}
+        return {
+            "sheet_row": self.sheet_row,
+            "worksheet": self.worksheet,
+            "reason": self.reason,
+            "values": list(self.values),
+        }

@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from operator import attrgetter
 
 from sqlalchemy import select, update
@@ -29,17 +29,30 @@ from . import operations
 from .config import Settings
 from .db import Database
 from .errors import (
+    HeaderNotFound,
     RemovalGuardTripped,
     SyncCancelled,
     SyncError,
     SyncInterrupted,
 )
-from .models import Album, SyncStage, SyncStatus
+from .models import Album, AlbumWorksheet, SyncStage, SyncStatus, Worksheet
 from .operations import Progress
 from .progress import SHUTDOWN_ERROR, Heartbeat, Reporter
-from .rows import AlbumRow, ReleaseDate, RowError, duplicate_error, find_header, parse_row
+from .rows import (
+    ANNOUNCED,
+    AlbumRow,
+    ColumnMap,
+    ReleaseDate,
+    RowError,
+    RowRules,
+    drift_warnings,
+    duplicate_error,
+    find_header,
+    parse_row,
+    with_worksheets,
+)
 from .sources import open_source
-from .sources.base import RawRow, SheetSource
+from .sources.base import RawRow, SheetSource, Tab, read_source_tab, source_tabs
 from .status import utcnow
 from .upserts import LookupCache, write_albums
 
@@ -59,6 +72,21 @@ class Counts:
 
 
 @dataclass
+class TabReport:
+    """One tab's figures for the operation (`worksheets` in the sync JSON)."""
+
+    name: str
+    rows_read: int = 0
+    albums: int = 0
+    row_errors: int = 0
+    announced: int = 0
+    skipped: str | None = None  # why the tab was not read, when it was not
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
 class FetchResult:
     """What the fetch stage leaves behind: spooled albums, row errors and the winners."""
 
@@ -67,21 +95,38 @@ class FetchResult:
     winners: dict[int, int]  # hash(album key) -> packed winner (see `_winner`)
     errors: list[RowError] = field(default_factory=list)
     rows_read: int = 0
+    # hash(album key) -> bit mask of the tabs it is listed in, for albums in several tabs
+    multi: dict[int, int] = field(default_factory=dict)
+    tabs: list[TabReport] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    announced: int = 0
+
+    @property
+    def skipped_tabs(self) -> list[str]:
+        return [t.name for t in self.tabs if t.skipped]
+
+    def report(self) -> dict:
+        """What the operation records besides its counts."""
+        return {
+            "announced": self.announced,
+            "warnings": list(self.warnings),
+            "worksheets": [t.to_json() for t in self.tabs],
+        }
 
 
 class _FetchListener:
     def __init__(self, reporter: Reporter, verb: str):
         self.reporter, self.verb = reporter, verb
+        self.prefix: str | None = None  # "Reading tab 3 of 9: 2023 Prog-metal" when several
 
     def fetched(self, rows_read: int, rows_expected: int | None) -> None:
         expected = max(rows_expected or 0, rows_read)
+        if self.prefix:
+            message = f"{self.prefix}... {rows_read:,} of {expected:,} rows"
+        else:
+            message = f"{self.verb}... {rows_read:,} of {expected:,} rows read"
         self.reporter.update(
-            Progress(
-                SyncStage.FETCHING,
-                f"{self.verb}... {rows_read:,} of {expected:,} rows read",
-                processed=rows_read,
-                total=expected,
-            )
+            Progress(SyncStage.FETCHING, message, processed=rows_read, total=expected)
         )
         self.reporter.check_stop()
 
@@ -99,37 +144,98 @@ def fetch_message(source: SheetSource) -> str:
     return getattr(source, "fetch_message", "Fetching albums from Google Sheets")
 
 
+MAX_TABS = 4096  # tab indexes are packed into 12 bits of a winner
+
+
 def fetch_and_parse(source: SheetSource, settings: Settings, reporter: Reporter) -> FetchResult:
-    """Read the whole sheet, parsing as chunks arrive; spool albums to disk."""
+    """Read every selected tab, parsing as chunks arrive; spool albums to disk."""
     verb = fetch_message(source)
     reporter.update(Progress(SyncStage.FETCHING, f"{verb}..."), force=True)
     spool = tempfile.TemporaryFile(prefix="synccore-spool-")
     result = FetchResult(spool=spool, chunks=0, winners={})
+    rules = RowRules.from_settings(settings.color_flags, settings.location_countries)
+    listener = _FetchListener(reporter, verb)
+    tabs = source_tabs(source, listener)[:MAX_TABS]
+    for index, tab in enumerate(tabs):
+        if len(tabs) > 1:
+            listener.prefix = f"Reading tab {index + 1} of {len(tabs)}: {tab.title}"
+            reporter.update(Progress(SyncStage.FETCHING, listener.prefix + "..."), force=True)
+        report = TabReport(tab.title)
+        result.tabs.append(report)
+        several = len(tabs) > 1
+        _read_tab(source, tab, index, settings, rules, listener, result, report, several)
+        reporter.check_stop()
+    spool.seek(0)
+    return result
+
+
+def _read_tab(
+    source: SheetSource,
+    tab: Tab,
+    index: int,
+    settings: Settings,
+    rules: RowRules,
+    listener: _FetchListener,
+    result: FetchResult,
+    report: TabReport,
+    several: bool,
+) -> None:
+    """One tab: find its header (reporting columns it lacks), then parse its rows. A tab
+    without an album header is skipped when a pattern picked it, and fails the sync when it
+    was named."""
     pending: list[RawRow] = []  # rows read before the header was found
-    columns = None
-    chunks = source.read(_FetchListener(reporter, verb))
+    columns: ColumnMap | None = None
+    chunks = iter(read_source_tab(source, tab, listener))
     while True:
         with collector_paused():  # decoding and parsing allocate ~30 containers per row
             chunk = next(chunks, None)
             if chunk is None:
                 break
             result.rows_read += len(chunk)
+            report.rows_read += len(chunk)
             if columns is None:
                 pending.extend(chunk)
                 if len(pending) < HEADER_SCAN_ROWS and chunk:
                     continue
-                columns, header_index = find_header(
-                    pending[:HEADER_SCAN_ROWS], settings.header_aliases
-                )
-                chunk, pending = pending[header_index + 1 :], []
-            _parse_chunk(chunk, columns, result)
+                columns, chunk = _tab_header(pending, tab, settings, result, report, several)
+                pending = []
+                if columns is None:
+                    getattr(chunks, "close", lambda: None)()  # a skipped tab is not read on
+                    return
+            _parse_chunk(chunk, columns, result, index, tab.title, rules, report)
             del chunk
-        reporter.check_stop()
-    if columns is None:  # the sheet had fewer rows than the header scan
-        columns, header_index = find_header(pending, settings.header_aliases)
-        _parse_chunk(pending[header_index + 1 :], columns, result)
-    spool.seek(0)
-    return result
+        listener.reporter.check_stop()
+    if columns is None:  # the tab had fewer rows than the header scan
+        columns, rest = _tab_header(pending, tab, settings, result, report, several)
+        if columns is not None:
+            _parse_chunk(rest, columns, result, index, tab.title, rules, report)
+
+
+def _tab_header(
+    pending: list[RawRow],
+    tab: Tab,
+    settings: Settings,
+    result: FetchResult,
+    report: TabReport,
+    several: bool,
+) -> tuple[ColumnMap | None, list[RawRow]]:
+    """(columns, rows after the header), or (None, []) for a skipped tab."""
+    try:
+        columns, header_index = find_header(pending[:HEADER_SCAN_ROWS], settings.header_aliases)
+    except HeaderNotFound as exc:
+        if tab.explicit and several:
+            raise HeaderNotFound(f"In the worksheet '{tab.title}': {exc}") from None
+        if tab.explicit:
+            raise
+        report.skipped = "no Artist and Album header in its first rows"
+        result.warnings.append(
+            f"Skipped the worksheet '{tab.title}': it has no Artist and Album header in its "
+            f"first {HEADER_SCAN_ROWS} rows (it was picked by a pattern in "
+            "SYNCCORE_WORKSHEET). Albums that came from it are kept."
+        )
+        return None, []
+    result.warnings.extend(drift_warnings(columns, pending[header_index].values, tab.title))
+    return columns, pending[header_index + 1 :]
 
 
 @contextmanager
@@ -151,20 +257,40 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _parse_chunk(chunk: list[RawRow], columns, result: FetchResult) -> None:
-    albums: list[AlbumRow] = []
-    winners, errors = result.winners, result.errors
+def _parse_chunk(
+    chunk: list[RawRow],
+    columns: ColumnMap,
+    result: FetchResult,
+    tab: int,
+    title: str,
+    rules: RowRules,
+    report: TabReport,
+) -> None:
+    albums: list[tuple] = []
+    winners, errors, multi = result.winners, result.errors, result.multi
     for raw in chunk:
-        parsed = parse_row(raw, columns)
+        parsed = parse_row(raw, columns, rules, title)
         if parsed is None:
             continue
-        if isinstance(parsed, RowError):
-            errors.append(parsed)
+        if parsed is ANNOUNCED:
+            result.announced += 1
+            report.announced += 1
             continue
-        winners[hash(parsed.key)] = _winner(parsed)  # a later row with the same key wins
-        albums.append(parsed)
+        if isinstance(parsed, RowError):
+            errors.append(replace(parsed, worksheet=title))
+            report.row_errors += 1
+            continue
+        assert isinstance(parsed, AlbumRow)
+        report.albums += 1
+        key = hash(parsed.key)
+        previous = winners.get(key)
+        if previous is None or _tab_of(previous) == tab:
+            winners[key] = _winner(parsed, tab)  # a later row in the same tab wins
+        else:  # listed in an earlier tab too, which gives its fields: normal in the tracker
+            multi[key] = multi.get(key, 1 << _tab_of(previous)) | (1 << tab)
+        albums.append((tab, _as_tuple(parsed)))
     if albums:
-        pickle.dump([_as_tuple(a) for a in albums], result.spool, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(albums, result.spool, protocol=pickle.HIGHEST_PROTOCOL)
         result.chunks += 1
 
 
@@ -189,30 +315,49 @@ def _from_tuple(values: tuple) -> AlbumRow:
 
 
 def read_spool(fetched: FetchResult) -> Iterator[list[tuple]]:
-    """The spooled albums, a chunk at a time, as tuples (`_from_tuple` makes an AlbumRow)."""
+    """The spooled albums, a chunk at a time, as (tab index, album tuple) pairs
+    (`_from_tuple` makes an AlbumRow)."""
     for _ in range(fetched.chunks):
         yield pickle.load(fetched.spool)
 
 
 # A winner is one int per album key, so a 1.25-million-row sheet's map stays small: the row
-# number of the row that wins (bits 0-31), whether the catalog already holds exactly that
-# content (bit 32, set by `plan_removals`), and the hash of its content hash (bits 33 up).
+# number of the row that wins (bits 0-31), its tab's index (bits 32-43), whether the catalog
+# already holds exactly that content (bit 44, set by `plan_removals`), and the hash of its
+# content hash (bits 45 up).
 _ROW_BITS = 0xFFFF_FFFF
-_UNCHANGED = 1 << 32
-_HASH_SHIFT = 33
+_TAB_SHIFT = 32
+_TAB_BITS = MAX_TABS - 1
+_UNCHANGED = 1 << 44
+_HASH_SHIFT = 45
 _HASH_BITS = 0xFFFF_FFFF_FFFF_FFFF
 
 
-def _winner(album: AlbumRow) -> int:
-    return ((hash(album.content_hash) & _HASH_BITS) << _HASH_SHIFT) | album.row_number
+def _winner(album: AlbumRow, tab: int) -> int:
+    return (
+        ((hash(album.content_hash) & _HASH_BITS) << _HASH_SHIFT)
+        | (tab << _TAB_SHIFT)
+        | album.row_number
+    )
 
 
-def plan_removals(db: Database, winners: dict[int, int]) -> tuple[list[int], int]:
+def _tab_of(winner: int) -> int:
+    return (winner >> _TAB_SHIFT) & _TAB_BITS
+
+
+def plan_removals(db: Database, fetched: FetchResult | dict[int, int]) -> tuple[list[int], int]:
     """Ids of catalog albums no longer in the sheet, and how many albums the catalog has.
 
-    The same pass marks each winner whose album is stored with the same content hash and not
-    removed, so the write stage skips it without a query (the common case of a re-sync).
+    An album listed in a tab that was skipped this time is kept. The same pass marks each
+    winner whose album is stored with the same content hash and not removed, so the write
+    stage skips it without a query (the common case of a re-sync); albums listed in several
+    tabs are left to the write stage, which compares their full hash.
     """
+    if isinstance(fetched, dict):  # the winners alone (single-tab callers)
+        winners, multi, kept = fetched, {}, set()
+    else:
+        winners, multi = fetched.winners, fetched.multi
+        kept = _albums_in_tabs(db, fetched.skipped_tabs)
     gone: list[int] = []
     active = 0
     with db.session() as s:
@@ -227,10 +372,25 @@ def plan_removals(db: Database, winners: dict[int, int]) -> tuple[list[int], int
             active += 1
             winner = winners.get(hash(key))
             if winner is None:
-                gone.append(album_id)
-            elif winner >> _HASH_SHIFT == hash(stored_hash) & _HASH_BITS:
+                if album_id not in kept:
+                    gone.append(album_id)
+            elif winner >> _HASH_SHIFT == hash(stored_hash) & _HASH_BITS and hash(key) not in multi:
                 winners[hash(key)] = winner | _UNCHANGED
     return gone, active
+
+
+def _albums_in_tabs(db: Database, names: list[str]) -> set[int]:
+    """Ids of the albums listed in any of these tabs."""
+    if not names:
+        return set()
+    with db.session() as s:
+        return set(
+            s.scalars(
+                select(AlbumWorksheet.album_id)
+                .join(Worksheet, Worksheet.id == AlbumWorksheet.worksheet_id)
+                .where(Worksheet.name_key.in_(names))
+            )
+        )
 
 
 def check_removal_guard(
@@ -276,12 +436,12 @@ def sync_albums(
     reporter: Reporter,
     *,
     force: bool = False,
-) -> tuple[Counts, list[RowError]]:
+) -> tuple[Counts, list[RowError], FetchResult]:
     """The whole sync for an already-claimed operation; raises SyncError on failure."""
     fetched = fetch_and_parse(source, settings, reporter)
     try:
         total = len(fetched.winners)
-        gone, active = plan_removals(db, fetched.winners)
+        gone, active = plan_removals(db, fetched)
         check_removal_guard(len(gone), active, total, settings, force)
         counts = Counts()
         errors = fetched.errors
@@ -291,7 +451,7 @@ def sync_albums(
         for chunk in read_spool(fetched):
             reporter.check_stop()
             with collector_paused():
-                changed = _changed_winners(chunk, fetched.winners, counts, errors)
+                changed = _changed_winners(chunk, fetched, counts, errors)
             for start in range(0, len(changed), settings.batch_size):
                 reporter.check_stop()
                 batch = changed[start : start + settings.batch_size]
@@ -319,27 +479,47 @@ def sync_albums(
         )
         mark_removed(db, gone, op_id)
         counts.removed = len(gone)
-        return counts, sorted(errors, key=lambda e: e.row_number)
+        _count_duplicates(fetched)
+        return counts, errors, fetched
     finally:
         fetched.spool.close()
 
 
 def _changed_winners(
-    chunk: list[tuple], winners: dict[int, int], counts: Counts, errors: list[RowError]
+    chunk: list[tuple], fetched: FetchResult, counts: Counts, errors: list[RowError]
 ) -> list[AlbumRow]:
     """The chunk's albums that need writing: winners of their key whose content the catalog
-    does not already hold. Unchanged ones are counted; losing duplicates become row errors."""
+    does not already hold. Unchanged ones are counted; losing duplicates within a tab become
+    row errors; the same album in a later tab is part of its winner (it records the tab)."""
+    winners, multi = fetched.winners, fetched.multi
     changed: list[AlbumRow] = []
-    for values in chunk:
-        winner = winners[hash(values[_KEY_AT])]
+    for tab, values in chunk:
+        key = hash(values[_KEY_AT])
+        winner = winners[key]
+        if _tab_of(winner) != tab:
+            continue
         if winner & _ROW_BITS != values[_ROW_AT]:
-            errors.append(duplicate_error(_from_tuple(values), winner & _ROW_BITS))
+            name = fetched.tabs[tab].name
+            errors.append(duplicate_error(_from_tuple(values), winner & _ROW_BITS, name))
         elif winner & _UNCHANGED:
             counts.unchanged += 1
             counts.processed += 1
+        elif key in multi:
+            mask = multi[key]
+            tabs = tuple(t.name for i, t in enumerate(fetched.tabs) if mask >> i & 1)
+            changed.append(with_worksheets(_from_tuple(values), tabs))
         else:
             changed.append(_from_tuple(values))
     return changed
+
+
+def _count_duplicates(fetched: FetchResult) -> None:
+    """Each tab's row errors, duplicates found while writing included."""
+    per_tab: dict[str | None, int] = {}
+    for error in fetched.errors:
+        per_tab[error.worksheet] = per_tab.get(error.worksheet, 0) + 1
+    for tab in fetched.tabs:
+        tab.row_errors = per_tab.get(tab.name, 0)
 
 
 def _report_batch(reporter: Reporter, counts: Counts, total: int, failed: int) -> None:
@@ -357,8 +537,22 @@ def _report_batch(reporter: Reporter, counts: Counts, total: int, failed: int) -
     )
 
 
-def final_message(counts: Counts, failed: int) -> tuple[SyncStatus, str]:
-    """The words a user reads when the sync ends."""
+def final_message(
+    counts: Counts, failed: int, announced: int = 0, warnings: int = 0
+) -> tuple[SyncStatus, str]:
+    """The words a user reads when the sync ends. Announced untitled albums and warnings
+    (columns a tab lacks, tabs skipped) are information: only failed rows change the status."""
+    status, message = _outcome(counts, failed)
+    if announced:
+        message += (
+            f" {announced:,} announced album{'s have' if announced != 1 else ' has'} no title yet."
+        )
+    if warnings:
+        message += f" {warnings:,} warning{'s' if warnings != 1 else ''}: see below."
+    return status, message
+
+
+def _outcome(counts: Counts, failed: int) -> tuple[SyncStatus, str]:
     changed = counts.created + counts.updated
     if failed:
         attempted = counts.processed + failed
@@ -392,10 +586,11 @@ def execute_operation(
     beat_every = max(0.5, min(10.0, settings.heartbeat_timeout / 4))
     try:
         with Heartbeat(db, op_id, reporter, beat_every):
-            counts, errors = sync_albums(
+            counts, errors, fetched = sync_albums(
                 db, settings, op_id, source or open_source(settings), reporter, force=force
             )
-        status, message = final_message(counts, len(errors))
+        status, message = final_message(counts, len(errors), fetched.announced)
+        errors.sort(key=lambda e: (_tab_order(fetched, e.worksheet), e.row_number))
         _finish(
             db,
             op_id,
@@ -403,6 +598,7 @@ def execute_operation(
             message,
             progress=_final_progress(reporter, counts, len(errors)),
             row_errors=errors[:MAX_STORED_ROW_ERRORS],
+            report=fetched.report(),
         )
     except SyncCancelled:
         who = _cancelled_by(db, op_id)
@@ -455,6 +651,13 @@ def execute_operation(
                 ),
             )
         _finish(db, op_id, SyncStatus.FAILED, message, error=error, progress=reporter.current)
+
+
+def _tab_order(fetched: FetchResult, name: str | None) -> int:
+    for index, tab in enumerate(fetched.tabs):
+        if tab.name == name:
+            return index
+    return -1
 
 
 def _database_unavailable(exc: DBAPIError) -> bool:

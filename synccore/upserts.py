@@ -1,35 +1,49 @@
-"""Batch writes: lookup rows (artists, genres, vocal styles) and albums, one transaction a batch.
+"""Batch writes: lookup rows (artists, genres, vocal styles, worksheets) and albums, one
+transaction a batch.
 
 Each batch costs a handful of statements whatever its size: one upsert per lookup table
 (skipping rows whose values did not change), one SELECT of the batch's existing albums, one
-executemany INSERT for new albums and one executemany UPDATE for changed ones. Albums whose
-content hash matches are not touched at all.
+executemany INSERT for new albums and one executemany UPDATE for changed ones, then the genre
+and worksheet lists of the albums written (deleted and inserted again). Albums whose content
+hash matches are not touched at all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Table, bindparam, func, or_, select
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .db import Database
-from .models import Album, Artist, Genre, VocalStyle
+from .models import Album, AlbumGenre, AlbumWorksheet, Artist, Genre, VocalStyle, Worksheet
 from .operations import fence
 from .rows import AlbumRow
 from .status import utcnow
 
 ALBUMS: Table = Album.__table__  # type: ignore[assignment]
+ALBUM_GENRES: Table = AlbumGenre.__table__  # type: ignore[assignment]
+ALBUM_WORKSHEETS: Table = AlbumWorksheet.__table__  # type: ignore[assignment]
+_LOOKUPS = (Artist, Genre, VocalStyle, Worksheet)
 
 
 class LookupCache:
-    """name_key -> (id, stored values) for lookup rows known to be in the database."""
+    """name_key -> (id, name) for lookup rows known to be in the database."""
 
     def __init__(self) -> None:
-        self.artists: dict[str, tuple[int, str, str | None]] = {}
+        self.artists: dict[str, tuple[int, str]] = {}
         self.genres: dict[str, tuple[int, str]] = {}
         self.vocal_styles: dict[str, tuple[int, str]] = {}
+        self.worksheets: dict[str, tuple[int, str]] = {}
+
+    def of(self, model) -> dict[str, tuple[int, str]]:
+        return {
+            Artist: self.artists,
+            Genre: self.genres,
+            VocalStyle: self.vocal_styles,
+            Worksheet: self.worksheets,
+        }[model]
 
     @classmethod
     def load(cls, db: Database) -> LookupCache:
@@ -38,17 +52,11 @@ class LookupCache:
         (the lookup tables are small next to the albums: a few per artist)."""
         cache = cls()
         with db.session() as s:
-            for model, target in (
-                (Artist, cache.artists),
-                (Genre, cache.genres),
-                (VocalStyle, cache.vocal_styles),
-            ):
+            for model in _LOOKUPS:
                 table: Table = model.__table__
-                columns = [table.c.name_key, table.c.id, table.c.name]
-                if model is Artist:
-                    columns.append(table.c.country)
-                for row in s.execute(select(*columns)):
-                    target[row[0]] = tuple(row[1:])
+                target = cache.of(model)
+                for key, id_, name in s.execute(select(table.c.name_key, table.c.id, table.c.name)):
+                    target[key] = (id_, name)
         return cache
 
 
@@ -57,56 +65,48 @@ def _insert(session: Session, table: Table):
     return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
-def _upsert_named(session: Session, model, wanted: dict[str, dict], cache: dict) -> None:
-    """Insert or update lookup rows whose values differ from what this sync last wrote."""
+def _upsert_named(session: Session, model, wanted: dict[str, str], cache: dict) -> None:
+    """Insert or update lookup rows (name_key -> name) whose name differs from the cache."""
     table: Table = model.__table__
-    fresh = [v for k, v in wanted.items() if cache.get(k, (None,))[1:] != _values(model, v)]
+    fresh = [
+        {"name_key": k, "name": name}
+        for k, name in wanted.items()
+        if cache.get(k, (None, None))[1] != name
+    ]
     if not fresh:
         return
     stmt = _insert(session, table)
-    changed = [table.c.name != stmt.excluded.name]
-    set_ = {"name": stmt.excluded.name}
-    if model is Artist:
-        set_["country"] = func.coalesce(stmt.excluded.country, table.c.country)
-        changed.append(
-            stmt.excluded.country.is_not(None)
-            & table.c.country.is_distinct_from(stmt.excluded.country)
-        )
     session.execute(
-        stmt.on_conflict_do_update(index_elements=["name_key"], set_=set_, where=or_(*changed)),
+        stmt.on_conflict_do_update(
+            index_elements=["name_key"],
+            set_={"name": stmt.excluded.name},
+            where=table.c.name != stmt.excluded.name,
+        ),
         fresh,
     )
     keys = [v["name_key"] for v in fresh]
     columns = [table.c.name_key, table.c.id, table.c.name]
-    if model is Artist:
-        columns.append(table.c.country)
-    for row in session.execute(select(*columns).where(table.c.name_key.in_(keys))):
-        cache[row[0]] = tuple(row[1:])
-
-
-def _values(model, v: dict) -> tuple:
-    if model is Artist:
-        return (v["name"], v["country"])
-    return (v["name"],)
+    for key, id_, name in session.execute(select(*columns).where(table.c.name_key.in_(keys))):
+        cache[key] = (id_, name)
 
 
 def _lookups(session: Session, batch: Iterable[AlbumRow], cache: LookupCache) -> None:
-    artists: dict[str, dict] = {}
-    genres: dict[str, dict] = {}
-    styles: dict[str, dict] = {}
+    artists: dict[str, str] = {}
+    genres: dict[str, str] = {}
+    styles: dict[str, str] = {}
+    worksheets: dict[str, str] = {}
     for r in batch:
-        known = artists.get(r.artist_key)
-        country = r.country or (known["country"] if known else None)
-        if country is None and r.artist_key in cache.artists:
-            country = cache.artists[r.artist_key][2]
-        artists[r.artist_key] = {"name_key": r.artist_key, "name": r.artist, "country": country}
-        if r.genre_key:
-            genres[r.genre_key] = {"name_key": r.genre_key, "name": r.genre}
+        artists[r.artist_key] = r.artist
+        for key, name in zip(r.genre_keys, r.genres, strict=True):
+            genres[key] = name
         if r.vocal_style_key:
-            styles[r.vocal_style_key] = {"name_key": r.vocal_style_key, "name": r.vocal_style}
+            styles[r.vocal_style_key] = r.vocal_style or ""
+        for name in r.worksheets:
+            worksheets[name] = name
     _upsert_named(session, Artist, artists, cache.artists)
     _upsert_named(session, Genre, genres, cache.genres)
     _upsert_named(session, VocalStyle, styles, cache.vocal_styles)
+    _upsert_named(session, Worksheet, worksheets, cache.worksheets)
 
 
 def _album_values(r: AlbumRow, cache: LookupCache) -> dict:
@@ -115,7 +115,6 @@ def _album_values(r: AlbumRow, cache: LookupCache) -> dict:
         "key": r.key,
         "title": r.title,
         "artist_id": cache.artists[r.artist_key][0],
-        "genre_id": cache.genres[r.genre_key][0] if r.genre_key else None,
         "vocal_style_id": cache.vocal_styles[r.vocal_style_key][0] if r.vocal_style_key else None,
         "release_year": rel.year,
         "release_month": rel.month,
@@ -125,10 +124,40 @@ def _album_values(r: AlbumRow, cache: LookupCache) -> dict:
         "release_text": (rel.text or "")[:200],
         "spotify_id": r.spotify_id,
         "spotify_url": r.spotify_url,
+        "location": r.location,
+        "country": r.country,
+        "album_type": r.album_type,
+        "links": dict(r.links) or None,
+        "debut": r.debut,
+        "reissue": r.reissue,
         "sheet_row": r.row_number,
         "content_hash": r.content_hash,
         "removed_at": None,
     }
+
+
+def _write_lists(
+    session: Session, written: list[tuple[int, AlbumRow]], replaced: list[int], cache: LookupCache
+) -> None:
+    """The genre and worksheet lists of the albums just written; `replaced` ones lose theirs
+    first (an update rewrites the whole list: simpler than a diff, and rare)."""
+    if replaced:
+        session.execute(delete(ALBUM_GENRES).where(ALBUM_GENRES.c.album_id.in_(replaced)))
+        session.execute(delete(ALBUM_WORKSHEETS).where(ALBUM_WORKSHEETS.c.album_id.in_(replaced)))
+    genres = [
+        {"album_id": album_id, "genre_id": cache.genres[key][0], "position": position}
+        for album_id, r in written
+        for position, key in enumerate(r.genre_keys)
+    ]
+    tabs = [
+        {"album_id": album_id, "worksheet_id": cache.worksheets[name][0], "position": position}
+        for album_id, r in written
+        for position, name in enumerate(r.worksheets)
+    ]
+    if genres:
+        session.execute(ALBUM_GENRES.insert(), genres)
+    if tabs:
+        session.execute(ALBUM_WORKSHEETS.insert(), tabs)
 
 
 def write_albums(
@@ -147,20 +176,34 @@ def write_albums(
             )
         }
         inserts, updates = [], []
+        written: list[tuple[int, AlbumRow]] = []
+        new_rows: list[AlbumRow] = []
         for r in batch:
             found = existing.get(r.key)
             if found is None:
                 values = _album_values(r, cache)
                 values.update(created_at=now, updated_at=now, last_sync_id=op_id)
                 inserts.append(values)
+                new_rows.append(r)
             elif found[1] != r.content_hash or found[2] is not None:
                 values = _album_values(r, cache)
                 values.update(_id=found[0], updated_at=now, last_sync_id=op_id)
                 updates.append(values)
+                written.append((found[0], r))
         if inserts:
             s.execute(ALBUMS.insert(), inserts)
+            ids = dict(
+                s.execute(
+                    select(ALBUMS.c.key, ALBUMS.c.id).where(
+                        ALBUMS.c.key.in_([r.key for r in new_rows])
+                    )
+                ).all()
+            )
+            written.extend((ids[r.key], r) for r in new_rows)
         if updates:
             # The SET clause comes from the parameter names; "_id" only feeds the WHERE.
             s.execute(ALBUMS.update().where(ALBUMS.c.id == bindparam("_id")), updates)
+        if written:
+            _write_lists(s, written, [v["_id"] for v in updates], cache)
         fence(s, op_id)  # last, so the operation's row is locked only while committing
     return len(inserts), len(updates), len(batch) - len(inserts) - len(updates)

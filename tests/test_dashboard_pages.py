@@ -79,7 +79,7 @@ def test_search_and_filters_narrow_the_catalog(secrets, engine):
     at.multiselect(key="catalog-genres").select("Doom").run()
     at.multiselect(key="catalog-countries").select("Finland").run()
     table = at.dataframe[0].value
-    assert set(table["Genre"]) == {"Doom"} and set(table["Country"]) == {"Finland"}
+    assert set(table["Genres"]) == {"Doom"} and set(table["Location"]) == {"Finland"}
     at.multiselect(key="catalog-vocals").select("Harsh").run()  # Doom rows are all Clean
     assert "No albums match these filters." in page_text(at)
 

@@ -142,8 +142,27 @@ def test_catalog_paging_words():
 
 
 def test_only_http_links_reach_the_table():
-    def view(url):
-        return AlbumView(1, "T", "A", None, None, None, "2025", 2025, url, False, NOW)
+    def view(url, links=None):
+        return AlbumView(
+            id=1,
+            title="T",
+            artist="A",
+            genres=(),
+            vocal_style=None,
+            location=None,
+            country=None,
+            album_type=None,
+            release="2025",
+            release_year=2025,
+            spotify_id=None,
+            spotify_url=url,
+            links=links or {},
+            worksheets=(),
+            debut=False,
+            reissue=False,
+            removed=False,
+            updated_at=NOW,
+        )
 
     frame = albums_frame(
         [
@@ -158,6 +177,16 @@ def test_only_http_links_reach_the_table():
 
     assert links("Spotify") == ["https://open.spotify.com/album/x", None, None]
     assert links("Other link") == [None, None, "https://bandcamp.com/x"]
+    tracker = albums_frame(
+        [
+            view(None, {"bandcamp": "https://x.bandcamp.com/album/y"}),
+            view(None, {"bandcamp": "javascript:alert(1)"}),
+        ]
+    )
+    assert [None if pd.isna(v) else v for v in tracker["Bandcamp"]] == [
+        "https://x.bandcamp.com/album/y",
+        None,
+    ]
 
 
 def test_durations_read_naturally():

@@ -191,14 +191,14 @@ def test_blank_section_and_repeated_header_rows_are_skipped_quietly(values):
 def test_ragged_row_without_trailing_cells_is_an_album():
     album = parse_row(RawRow(4, ("2025-01-10", "Ghost Bath", "Moonlover")), header_columns())
     assert isinstance(album, AlbumRow)
-    assert (album.genre, album.country, album.spotify_url) == (None, None, None)
+    assert (album.genres, album.location, album.spotify_url) == ((), None, None)
 
 
 @pytest.mark.parametrize(
     "values, reason",
     [
         (("2025", "", "Album", "Doom"), "Missing artist name"),
-        (("2025", "Band", "", "Doom"), "Missing album name"),
+        (("2025-03-14", "Band", "", "Doom"), "Missing album name"),
         (("2025", "", "", "Doom"), "Missing artist and album name"),
         (
             ("2025", "B" * 501, "Album"),
@@ -228,7 +228,7 @@ def test_duplicates_last_row_wins_and_earlier_rows_are_reported():
         for n, genre in [(2, "Doom"), (3, "Sludge")]
     ]
     kept, errors = dedupe_last_wins(parsed)
-    assert [k.genre for k in kept] == ["Sludge"]
+    assert [k.genres for k in kept] == [("Sludge",)]
     assert (errors[0].row_number, errors[0].reason) == (
         2,
         "Duplicate of row 3: the later row was used",

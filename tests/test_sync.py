@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from synccore import CatalogSync, SyncStage, SyncStatus
 from synccore.config import Settings
-from synccore.models import Album, Artist, Genre, SyncOperation, SyncResult
+from synccore.models import Album, AlbumGenre, Genre, SyncOperation, SyncResult
 
 from .conftest import album, write_sheet_csv
 
@@ -42,7 +42,7 @@ def test_first_sync_creates_every_album_and_its_lookups(database_url, sheet):
     with sync.db.session() as s:
         assert s.scalar(select(func.count()).select_from(Album)) == 10
         assert s.scalar(select(func.count()).select_from(Genre)) == 3
-        assert s.scalar(select(Artist.country).where(Artist.name == "Artist 1")) == "Finland"
+        assert s.scalar(select(Album.country).where(Album.title == "Album 1")) == "Finland"
     assert sync.last_synced_at() is not None
 
 
@@ -98,7 +98,8 @@ def test_duplicate_keys_last_row_wins_and_earlier_is_reported(database_url, shee
     with sync.db.session() as s:
         genre = s.scalar(
             select(Genre.name)
-            .join(Album, Album.genre_id == Genre.id)
+            .join(AlbumGenre, AlbumGenre.genre_id == Genre.id)
+            .join(Album, Album.id == AlbumGenre.album_id)
             .where(Album.key == "name:artist 1\x1falbum 1")
         )
         assert s.scalar(select(func.count()).select_from(Album)) == 2

@@ -13,12 +13,26 @@ class RawRow:
 
     `number` is the 1-based row number a person sees in the sheet. `values` are the cells as
     UNFORMATTED_VALUE gives them (str, int, float, bool), ragged: trailing empty cells are
-    omitted. `links` maps a 0-based column index to that cell's hyperlink, only where one exists.
+    omitted. `links` maps a 0-based column index to that cell's hyperlink, only where one exists;
+    `colors` maps a column to its background color (0-255 RGB), only where it is not white.
     """
 
     number: int
     values: tuple[Any, ...]
     links: dict[int, str] | None = None
+    colors: dict[int, tuple[int, int, int]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tab:
+    """A worksheet (tab) chosen for reading. `explicit`: named in the setting (by name or
+    gid), as opposed to picked by a pattern such as "*"; `rows`/`columns` are its grid size."""
+
+    title: str
+    gid: int = 0
+    rows: int = 0
+    columns: int = 0
+    explicit: bool = True
 
 
 class FetchListener(Protocol):
@@ -49,3 +63,18 @@ class SheetSource(Protocol):
     description: str  # shown to users; never contains a secret
 
     def read(self, listener: FetchListener) -> Iterator[list[RawRow]]: ...
+
+
+def source_tabs(source: SheetSource, listener: FetchListener) -> list[Tab]:
+    """The tabs a source will read: its own list when it has tabs (Google Sheets), else one
+    tab named for the source (a CSV file)."""
+    tabs = getattr(source, "tabs", None)
+    if tabs is not None:
+        return tabs(listener)
+    return [Tab(title=getattr(source, "tab_title", "Sheet1"))]
+
+
+def read_source_tab(source: SheetSource, tab: Tab, listener: FetchListener):
+    """One tab's rows in chunks (the whole source when it has no tabs)."""
+    read_tab = getattr(source, "read_tab", None)
+    return read_tab(tab, listener) if read_tab is not None else source.read(listener)

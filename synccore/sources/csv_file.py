@@ -20,6 +20,7 @@ class CsvSource:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.description = f"CSV file {self.path.name}"
+        self.tab_title = self.path.stem  # a CSV file is one tab, named for the file
 
     def read(self, listener: FetchListener) -> Iterator[list[RawRow]]:
         try:

@@ -10,6 +10,7 @@ no timeout, no jitter and never gives up on a persistent 429.
 
 from __future__ import annotations
 
+import fnmatch
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from google.auth.exceptions import RefreshError, TransportError
 from google.auth.transport.requests import AuthorizedSession
 from gspread.exceptions import APIError
 
+from ..colorflags import api_color
 from ..config import DEFAULT_SHEETS_API_URL, Settings
 from ..errors import (
     CredentialsRejected,
@@ -34,14 +36,17 @@ from ..errors import (
     TransientSourceError,
     WorksheetNotFound,
 )
-from .base import FetchListener, RawRow
+from .base import FetchListener, RawRow, Tab
 from .credentials import GoogleIdentity, google_identity
 from .pacing import ReadQuota, backoff_delay, shared_quota
 
 TARGET_RESPONSE_BYTES = 2_000_000  # Google's recommended maximum response size
 FIRST_CHUNK_ROWS = 2_000
 MIN_CHUNK_ROWS, MAX_CHUNK_ROWS = 100, 20_000
-CELL_FIELDS = "effectiveValue,hyperlink,textFormatRuns(format(link(uri)))"
+CELL_FIELDS = (
+    "effectiveValue,hyperlink,textFormatRuns(format(link(uri))),"
+    "effectiveFormat(backgroundColor)"  # the tracker marks debuts and reissues by color
+)
 GRID_FIELDS = f"sheets(data(startRow,rowData(values({CELL_FIELDS}))))"
 METADATA_FIELDS = (
     "properties(title),sheets(properties(sheetId,title,index,sheetType,"
@@ -75,6 +80,18 @@ def _cell_link(cell: dict[str, Any]) -> str | None:
     return None
 
 
+_WHITE = (255, 255, 255)
+
+
+def _cell_color(cell: dict[str, Any]) -> tuple[int, int, int] | None:
+    """The cell's background as 0-255 RGB; None for white (every cell's default)."""
+    fmt = cell.get("effectiveFormat")
+    if not fmt:
+        return None
+    rgb = api_color(fmt.get("backgroundColor"))
+    return None if rgb == _WHITE else rgb
+
+
 def grid_rows(block: dict[str, Any], first_row: int) -> list[RawRow]:
     """A GridData block as RawRows; `first_row` is the 0-based row the request started at
     (Google omits `startRow` when it is 0). Trailing empty cells and rows are already gone."""
@@ -83,15 +100,19 @@ def grid_rows(block: dict[str, Any], first_row: int) -> list[RawRow]:
     for offset, row in enumerate(block.get("rowData") or ()):
         values: list[Any] = []
         links: dict[int, str] | None = None
+        colors: dict[int, tuple[int, int, int]] | None = None
         for column, cell in enumerate(row.get("values") or ()):
             values.append(_cell_value(cell))
             link = _cell_link(cell)
             if link:
                 links = links or {}
                 links[column] = link
+            if "effectiveFormat" in cell and (color := _cell_color(cell)) is not None:
+                colors = colors or {}
+                colors[column] = color
         while values and values[-1] is None:
             values.pop()
-        rows.append(RawRow(start + offset + 1, tuple(values), links))
+        rows.append(RawRow(start + offset + 1, tuple(values), links, colors))
     return rows
 
 
@@ -142,6 +163,62 @@ def pick_worksheet(sheets: list[dict[str, Any]], wanted: str | None) -> dict[str
     raise WorksheetNotFound(
         f'The spreadsheet has no worksheet "{text}". Its worksheets are: {names}. Set '
         "SYNCCORE_WORKSHEET to one of these names or gids, or leave it empty for the first."
+    )
+
+
+_GLOB = frozenset("*?[")
+
+
+def _grid_tabs(sheets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    grids = [
+        s["properties"]
+        for s in sheets
+        if s.get("properties", {}).get("sheetType", "GRID") == "GRID"
+    ]
+    if not grids:
+        raise WorksheetNotFound("The spreadsheet has no worksheet with cells (only charts).")
+    return sorted(grids, key=lambda p: p.get("index", 0))
+
+
+def select_worksheets(sheets: list[dict[str, Any]], wanted: str | None) -> list[Tab]:
+    """The tabs SYNCCORE_WORKSHEET selects, in sheet order: a comma-separated list of names,
+    gids and glob patterns ("*Prog-metal"), "*" for every tab; the first tab when unset.
+
+    A name or gid that matches no tab is an error (it was named on purpose); a pattern that
+    matches none is not, as long as something is selected. Tabs picked only by a pattern are
+    marked so, since the engine may skip such a tab when it holds no album table.
+    """
+    grids = _grid_tabs(sheets)
+    items = [item.strip() for item in (wanted or "").split(",") if item.strip()]
+    if not items:
+        first = grids[0]
+        return [_tab(first, explicit=True)]
+    picked: dict[int, bool] = {}  # position in `grids` -> named explicitly
+    for item in items:
+        if _GLOB & set(item):
+            pattern = item.casefold()
+            for i, p in enumerate(grids):
+                if fnmatch.fnmatchcase(str(p.get("title", "")).casefold(), pattern):
+                    picked.setdefault(i, False)
+            continue
+        found = pick_worksheet([{"properties": p} for p in grids], item)
+        picked[grids.index(found)] = True
+    if not picked:
+        names = ", ".join(f'"{p.get("title")}"' for p in grids)
+        raise WorksheetNotFound(
+            f'No worksheet matches SYNCCORE_WORKSHEET "{wanted}". The worksheets are: {names}.'
+        )
+    return [_tab(grids[i], explicit=picked[i]) for i in sorted(picked)]
+
+
+def _tab(props: dict[str, Any], *, explicit: bool) -> Tab:
+    grid = props.get("gridProperties") or {}
+    return Tab(
+        title=str(props["title"]),
+        gid=int(props.get("sheetId") or 0),
+        rows=int(grid.get("rowCount") or 0),
+        columns=int(grid.get("columnCount") or 1),
+        explicit=explicit,
     )
 
 
@@ -362,12 +439,26 @@ class GoogleSheetSource:
                 "it persists, check SYNCCORE_SHEETS_API_URL."
             ) from None
 
+    def tabs(self, listener: FetchListener) -> list[Tab]:
+        """The selected tabs (SYNCCORE_WORKSHEET, or the URL's gid), in sheet order."""
+        meta, _ = self._get({"fields": METADATA_FIELDS}, listener)
+        wanted = self.settings.worksheet or self.settings.worksheet_from_url
+        try:
+            return select_worksheets(meta.get("sheets") or [], wanted)
+        except (KeyError, TypeError, AttributeError, ValueError):
+            raise MalformedResponse(
+                "Google Sheets described the spreadsheet in an unexpected shape. Try again; if "
+                "it persists, check SYNCCORE_SHEETS_API_URL."
+            ) from None
+
     def read(self, listener: FetchListener) -> Iterator[list[RawRow]]:
+        """The first selected tab's rows (the engine reads every tab with `read_tab`)."""
         props = self.worksheet(listener)
-        title = props["title"]
-        grid = props.get("gridProperties") or {}
-        row_count = int(grid.get("rowCount") or 0)
-        columns = int(grid.get("columnCount") or 1)
+        yield from self.read_tab(_tab(props, explicit=True), listener)
+
+    def read_tab(self, tab: Tab, listener: FetchListener) -> Iterator[list[RawRow]]:
+        """One tab's rows in chunks sized to stay near Google's recommended response size."""
+        title, row_count, columns = tab.title, tab.rows, tab.columns
         chunk = self.fixed_chunk_rows or FIRST_CHUNK_ROWS
         first = 0  # 0-based row the next request starts at
         while first < row_count:
