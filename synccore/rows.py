@@ -446,7 +446,7 @@ class ReleaseDate:
         """What a person reads: "2025-03-14", "March 2025", "2025", or the text ("TBA" if none)."""
         if self.precision == DAY:
             return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
-        if self.precision == MONTH:
+        if self.precision == MONTH and self.month is not None:
             return f"{MONTH_NAMES[self.month - 1]} {self.year}"
         if self.precision == YEAR:
             return str(self.year)
