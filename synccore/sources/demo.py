@@ -1,6 +1,7 @@
-"""The zero-configuration demo: the bundled demo sheet served by the project's own Sheets API
-stand-in on 127.0.0.1, with realistic latency, so the demo runs the real gspread path and a
-new user sees the stages and the progress bar move for a few seconds."""
+"""The zero-configuration demo: a generated release tracker (year tabs, statistics block,
+link cells, colored Length cells) served by the project's own Sheets API stand-in on
+127.0.0.1, with realistic latency, so the demo runs the real gspread path and a new user sees
+the stages, the tabs and the progress bar move for a few seconds."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ DEMO_SPREADSHEET_KEY = "catalog-sync-demo-spreadsheet-2025"
 DEMO_API_KEY = "catalog-sync-demo"
 DEMO_LATENCY_SECONDS = 0.2
 DEMO_CHUNK_ROWS = 250
+DEMO_WORKSHEETS = "*Prog-metal,*Prog-rock"  # every year's tabs; not the Statistics tab
 
 _server = None
 _lock = threading.Lock()
@@ -22,15 +24,14 @@ def demo_server():
     global _server
     with _lock:
         if _server is None:
-            from ..demo import demo_sheet
-            from ..testing.fake_sheets import FakeSheetsServer, FakeWorksheet
+            from ..demo import demo_tracker, tracker_worksheets
+            from ..testing.fake_sheets import FakeSheetsServer
 
-            values, links = demo_sheet()
             server = FakeSheetsServer(latency=DEMO_LATENCY_SECONDS, api_keys={DEMO_API_KEY})
             server.add_spreadsheet(
                 DEMO_SPREADSHEET_KEY,
-                [FakeWorksheet("Releases", 0, values, links)],
-                title="Catalog Sync demo: 2025 releases",
+                tracker_worksheets(demo_tracker()),
+                title="Catalog Sync demo: a prog release tracker, 2023-2025",
             )
             server.start()
             _server = server
@@ -43,7 +44,7 @@ def demo_source(settings: Settings):
     server = demo_server()
     demo_settings = settings.with_overrides(
         sheet=DEMO_SPREADSHEET_KEY,
-        worksheet=None,
+        worksheet=DEMO_WORKSHEETS,
         sheets_api_url=server.url,
         api_key=DEMO_API_KEY,
         credentials_file=None,

@@ -8,7 +8,8 @@ for real. It answers the read endpoints the sync uses, in Google's JSON shapes:
 - `GET /v4/spreadsheets/{key}/values/{range}` and `/values:batchGet?ranges=...`
 - `POST /token`: an OAuth2 token endpoint for service-account JWT assertions
 
-Deliberate simplifications: no formulas or dates (a date is its serial number),
+Deliberate simplifications: no formulas other than =HYPERLINK, no dates (a date is its
+serial number), formats only as background colors,
 FORMATTED_VALUE is a plain rendering, the read quota is one window shared by all callers,
 and nothing can be written. Faults (`inject`) let a test script 429s, 5xx, slow, malformed,
 truncated and reset responses.
@@ -74,8 +75,11 @@ class FakeWorksheet:
 
     A link in `links` is returned as the cell's `hyperlink` field, unless the cell is in
     `text_run_links`: then it is only in `textFormatRuns[].format.link.uri`, which is where
-    modern Sheets keeps a link inserted with Ctrl+K. `row_count`/`column_count` set the grid
-    size (default: just big enough for `values`), as a real sheet has empty rows at the end.
+    modern Sheets keeps a link inserted with Ctrl+K. A cell in `formula_links` is an
+    `=HYPERLINK(url, label)` formula: its label is the value and the URL its `hyperlink`.
+    `backgrounds` ("#rrggbb") are served as `effectiveFormat.backgroundColor` when the fields
+    mask asks for it. `row_count`/`column_count` set the grid size (default: just big enough
+    for `values`), as a real sheet has empty rows at the end.
     """
 
     title: str
@@ -85,15 +89,18 @@ class FakeWorksheet:
     text_run_links: set[tuple[int, int]] = field(default_factory=set)
     row_count: int | None = None
     column_count: int | None = None
+    formula_links: set[tuple[int, int]] = field(default_factory=set)
+    backgrounds: dict[tuple[int, int], str] = field(default_factory=dict)
 
     @property
     def grid_rows(self) -> int:
-        used = max([len(self.values)] + [r + 1 for r, _ in self.links])
+        used = max([len(self.values)] + [r + 1 for r, _ in (*self.links, *self.backgrounds)])
         return max(self.row_count or 0, used, 1)
 
     @property
     def grid_columns(self) -> int:
-        used = max([len(row) for row in self.values] + [c + 1 for _, c in self.links] + [1])
+        cells = (*self.links, *self.backgrounds)
+        used = max([len(row) for row in self.values] + [c + 1 for _, c in cells] + [1])
         return max(self.column_count or 0, used)
 
     def cell(self, row: int, col: int) -> Any:
@@ -317,6 +324,13 @@ def extended_value(value: Any) -> JSON:
     return {"stringValue": str(value)}
 
 
+def api_color(hex_color: str) -> JSON:
+    """ "#96da77" as a Sheets API Color: channels 0-1, a channel that is 0 omitted."""
+    value = int(hex_color.lstrip("#"), 16)
+    channels = {"red": value >> 16, "green": (value >> 8) & 0xFF, "blue": value & 0xFF}
+    return {name: c / 255 for name, c in channels.items() if c}
+
+
 def cell_data(sheet: FakeWorksheet, row: int, col: int) -> JSON:
     """The CellData Google returns for one cell; {} for an empty cell without a link."""
     value, link = sheet.cell(row, col), sheet.links.get((row, col))
@@ -325,10 +339,17 @@ def cell_data(sheet: FakeWorksheet, row: int, col: int) -> JSON:
         cell["userEnteredValue"] = extended_value(value)
         cell["effectiveValue"] = extended_value(value)
         cell["formattedValue"] = formatted(value)
-    if link and (row, col) in sheet.text_run_links:
+    if link and (row, col) in sheet.formula_links:
+        label = "" if value is None else formatted(value).replace('"', '""')
+        cell["userEnteredValue"] = {"formulaValue": f'=HYPERLINK("{link}", "{label}")'}
+        cell["hyperlink"] = link
+    elif link and (row, col) in sheet.text_run_links:
         cell["textFormatRuns"] = [{"format": {"link": {"uri": link}}}]
     elif link:
         cell["hyperlink"] = link
+    color = sheet.backgrounds.get((row, col))
+    if color:
+        cell["effectiveFormat"] = {"backgroundColor": api_color(color)}
     return cell
 
 
