@@ -13,6 +13,7 @@ import streamlit as st
 from synccore import CatalogSync, OperationStatus, SyncStage, SyncStatus
 
 from .rowerrors import STORED_ROW_LIMIT, render_row_errors
+from .tabreport import render_sync_notes
 from .text import plain
 from .timefmt import format_duration, format_time
 
@@ -124,6 +125,9 @@ def render_outcome(status: OperationStatus, sync: CatalogSync, zone: tzinfo) -> 
             f"Sync #{status.id}, started by {status.triggered_by} at "
             f"{format_time(status.started_at, zone)}{took}{removed}."
         )
+    )
+    render_sync_notes(
+        status.warnings, status.worksheets, status.announced, key=f"sync-notes-{status.id}"
     )
     if status.status is SyncStatus.COMPLETED_WITH_WARNINGS and status.failed:
         st.subheader("Failed rows", anchor=False)

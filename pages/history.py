@@ -9,6 +9,7 @@ from dashboard.context import open_dashboard, problems_shown
 from dashboard.follow import follow_active_sync
 from dashboard.historyview import history_frame, speed_chart, speed_frame, status_label
 from dashboard.rowerrors import STORED_ROW_LIMIT, render_row_errors
+from dashboard.tabreport import render_sync_notes
 from dashboard.text import plain
 from dashboard.timefmt import format_duration, format_time, viewer_zone
 from synccore import SyncStatus, SyncSummary
@@ -34,6 +35,12 @@ def sync_details(summary: SyncSummary) -> None:
             f"{format_time(summary.started_at, zone)}, "
             f"took {format_duration(summary.duration_seconds)}."
         )
+    )
+    render_sync_notes(
+        summary.warnings,
+        summary.worksheets,
+        summary.announced,
+        key=f"history-notes-{summary.operation_id}",
     )
     if summary.failed:
         with problems_shown():
