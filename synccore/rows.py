@@ -101,14 +101,17 @@ class ColumnMap:
     google_play: int | None = None
     other_links: tuple[tuple[int, str], ...] = ()
 
-    def link_columns(self) -> tuple[tuple[int, str], ...]:
-        """(column, service) of every link column: the known services, then the others."""
+    # (column, service) of every link column, known services first: worked out once here,
+    # since every row of the sheet asks.
+    links: tuple[tuple[int, str], ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
         known = tuple(
             (column, service)
             for service in LINK_SERVICES
             if (column := getattr(self, service)) is not None
         )
-        return known + self.other_links
+        object.__setattr__(self, "links", known + self.other_links)
 
     def missing(self) -> list[str]:
         """The reported optional fields this tab has no column for."""
@@ -639,6 +642,9 @@ class RowError:
     worksheet: str | None = None
 
 
+_UNSEEN = object()
+
+
 class Announced:
     """An announced album without a title yet (an artist, "TBA"): skipped and counted."""
 
@@ -657,6 +663,19 @@ class RowRules:
         default_factory=lambda: color_legend()
     )
     location_countries: Mapping[str, str] = field(default_factory=dict)
+    _countries: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
+
+    def country(self, location: str | None) -> str | None:
+        """`locations.country_of` with these mappings, remembered per location text (a
+        tracker repeats a few thousand locations over tens of thousands of rows)."""
+        if location is None:
+            return None
+        found = self._countries.get(location, _UNSEEN)
+        if found is _UNSEEN:
+            if len(self._countries) > 100_000:
+                self._countries.clear()
+            found = self._countries[location] = country_of(location, self.location_countries)
+        return found  # type: ignore[return-value]
 
     @classmethod
     def from_settings(cls, color_flags: Any, location_countries: Any) -> RowRules:
@@ -677,35 +696,68 @@ _HASH_VERSION = "v2"
 
 def content_hash(row: AlbumRow, worksheets: tuple[str, ...] | None = None) -> str:
     """blake2b-128 over every field stored from a row (and the tabs it is in), so an
-    unchanged album can be skipped.
+    unchanged album can be skipped; see `_hash_fields`."""
+    return _hash_fields(
+        row.key,
+        row.title,
+        row.artist,
+        row.location,
+        row.country,
+        row.genres,
+        row.vocal_style,
+        row.album_type,
+        row.release,
+        row.spotify_id,
+        row.spotify_url,
+        row.links,
+        row.debut,
+        row.reissue,
+        row.worksheets if worksheets is None else worksheets,
+    )
 
-    The sheet row number is left out on purpose: inserting one row near the top of the sheet
+
+def _hash_fields(
+    key: str,
+    title: str,
+    artist: str,
+    location: str | None,
+    country: str | None,
+    genres: tuple[str, ...],
+    vocal_style: str | None,
+    album_type: str | None,
+    release: ReleaseDate,
+    spotify_id: str | None,
+    spotify_url: str | None,
+    links: tuple[tuple[str, str], ...],
+    debut: bool,
+    reissue: bool,
+    worksheets: tuple[str, ...],
+) -> str:
+    """The sheet row number is left out on purpose: inserting one row near the top of the sheet
     would otherwise mark every album below it as changed. Fields are NUL-joined (cells never
-    contain NUL after cleaning), lists joined with \\x1e, and None is "".
-    """
-    release = row.release
-    payload = "\\x00".join(
+    contain NUL after cleaning), lists joined with \x1e, and None is ""."""
+    payload = "\x00".join(
         (
             _HASH_VERSION,
-            row.key,
-            row.title,
-            row.artist,
-            row.location or "",
-            row.country or "",
-            "\\x1e".join(row.genres),
-            row.vocal_style or "",
-            row.album_type or "",
+            key,
+            title,
+            artist,
+            location or "",
+            country or "",
+            "\x1e".join(genres),
+            vocal_style or "",
+            album_type or "",
             release.precision,
             str(release.year or ""),
             str(release.month or ""),
             str(release.day or ""),
             release.text,
-            row.spotify_id or "",
-            row.spotify_url or "",
-            "\\x1e".join(f"{s}\\x1f{u}" for s, u in row.links),
-            "D" if row.debut else "",
-            "R" if row.reissue else "",
-            "\\x1e".join(row.worksheets if worksheets is None else worksheets),
+            spotify_id or "",
+            spotify_url or "",
+            "\x1e".join(f"{s}\x1f{u}" for s, u in links),
+            "D" if debut else "",
+            "R" if reissue else "",
+            "\x1e".join(worksheets),
         )
     )
     return blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
@@ -769,7 +821,7 @@ def _links(raw: RawRow, columns: ColumnMap, values: tuple[Any, ...]) -> dict[str
     link or an =HYPERLINK formula), else its text when that is a URL."""
     found: dict[str, str] = {}
     cell_links = raw.links or {}
-    for column, service in columns.link_columns():
+    for column, service in columns.links:
         url = None
         if column in cell_links:
             url = _http_url(cell_links[column])
@@ -916,14 +968,17 @@ def parse_row(
     if spotify_url:
         links["spotify"] = spotify_url
     debut, reissue = _flags(raw, columns, rules)
-    row = AlbumRow(
+    country = rules.country(location)
+    link_pairs = tuple(sorted(links.items()))
+    tabs = (worksheet,) if worksheet else ()
+    return AlbumRow(
         raw.number,
         key,
         title,
         artist,
         artist_key,
         location,
-        country_of(location, rules.location_countries),
+        country,
         genres,
         genre_keys,
         vocal_style,
@@ -932,13 +987,28 @@ def parse_row(
         release,
         spotify_id,
         spotify_url,
-        tuple(sorted(links.items())),
+        link_pairs,
         debut,
         reissue,
-        (worksheet,) if worksheet else (),
-        "",
+        tabs,
+        _hash_fields(
+            key,
+            title,
+            artist,
+            location,
+            country,
+            genres,
+            vocal_style,
+            album_type,
+            release,
+            spotify_id,
+            spotify_url,
+            link_pairs,
+            debut,
+            reissue,
+            tabs,
+        ),
     )
-    return replace(row, content_hash=content_hash(row))
 
 
 def _stored_values(row: AlbumRow) -> tuple[str, ...]:
