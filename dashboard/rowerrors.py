@@ -27,14 +27,22 @@ def neutralise_cell(value: object) -> object:
     return value
 
 
+def several_tabs(errors: Sequence[RowErrorRecord]) -> bool:
+    """Whether the rows come from more than one tab, so a row number needs its tab."""
+    return len({e.worksheet for e in errors}) > 1
+
+
 def row_errors_frame(errors: Sequence[RowErrorRecord]) -> pd.DataFrame:
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "Sheet row": [e.sheet_row for e in errors],
             "Reason": [e.reason for e in errors],
             "Raw values": [" | ".join(e.values) for e in errors],
         }
     )
+    if several_tabs(errors):
+        frame.insert(0, "Tab", [e.worksheet or "" for e in errors])
+    return frame
 
 
 def row_errors_csv(errors: Sequence[RowErrorRecord]) -> bytes:
@@ -42,9 +50,12 @@ def row_errors_csv(errors: Sequence[RowErrorRecord]) -> bytes:
     width = max((len(e.values) for e in errors), default=0)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["Sheet row", "Reason", *(f"Value {i}" for i in range(1, width + 1))])
+    tabs = several_tabs(errors)
+    header = ["Sheet row", "Reason", *(f"Value {i}" for i in range(1, width + 1))]
+    writer.writerow(["Tab", *header] if tabs else header)
     for e in errors:
-        writer.writerow([e.sheet_row, *(neutralise_cell(v) for v in (e.reason, *e.values))])
+        row = [e.sheet_row, *(neutralise_cell(v) for v in (e.reason, *e.values))]
+        writer.writerow([neutralise_cell(e.worksheet or ""), *row] if tabs else row)
     return out.getvalue().encode("utf-8-sig")
 
 

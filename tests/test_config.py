@@ -99,3 +99,36 @@ def test_secrets_stay_out_of_descriptions_and_repr():
     assert settings.describe_database() == "postgresql://app:***@db/catalog"
     for secret in ("hunter2", "AIza-secret", "BEGIN PRIVATE KEY"):
         assert secret not in repr(settings)
+
+
+def test_tracker_settings_load_from_json_text_or_tables():
+    from synccore.config import load_settings as load
+
+    settings = load(
+        environ={
+            "SYNCCORE_WORKSHEET": "*Prog-metal,2017,2018",
+            "SYNCCORE_COLOR_FLAGS": '{"#ff0000": "debut"}',
+            "SYNCCORE_LOCATION_COUNTRIES": '{"Tbilisi, Georgia": "Georgia"}',
+        }
+    )
+    assert settings.worksheet == "*Prog-metal,2017,2018"
+    assert settings.color_flags == '{"#ff0000": "debut"}'
+    assert settings.location_countries == {"Tbilisi, Georgia": "Georgia"}
+    from_secrets = load({"SYNCCORE_LOCATION_COUNTRIES": {"Europe": "Europe"}}, environ={})
+    assert from_secrets.location_countries == {"Europe": "Europe"}
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("SYNCCORE_COLOR_FLAGS", '{"#ff0000": "best"}'),
+        ("SYNCCORE_COLOR_FLAGS", "orange"),
+        ("SYNCCORE_LOCATION_COUNTRIES", "Georgia"),
+        ("SYNCCORE_LOCATION_COUNTRIES", '["Georgia"]'),
+    ],
+)
+def test_bad_tracker_settings_are_configuration_errors(name, value):
+    from synccore.config import load_settings as load
+
+    with pytest.raises(ConfigurationError, match=name):
+        load(environ={name: value})

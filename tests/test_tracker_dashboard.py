@@ -87,3 +87,18 @@ def test_sync_and_history_pages_show_tabs_and_warnings(secrets):
     assert "announced albums have no title yet" in text
     tables = [d.value for d in at.dataframe if "Tab" in d.value.columns]
     assert tables and list(tables[0]["Tab"])[:2] == ["2025 Prog-metal", "2025 Prog-rock"]
+
+
+def test_failed_rows_name_their_tab_when_they_come_from_several():
+    from dashboard.rowerrors import row_errors_csv, row_errors_frame
+    from synccore.status import RowErrorRecord
+
+    errors = [
+        RowErrorRecord(9, "Missing artist name", ("", "X"), "2025 Prog-metal"),
+        RowErrorRecord(9, "Missing artist name", ("", "Y"), "=2024 Prog-rock"),
+    ]
+    assert list(row_errors_frame(errors)["Tab"]) == ["2025 Prog-metal", "=2024 Prog-rock"]
+    lines = row_errors_csv(errors).decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Tab,Sheet row,Reason")
+    assert lines[2].startswith("'=2024 Prog-rock,9,")
+    assert "Tab" not in row_errors_frame(errors[:1]).columns
