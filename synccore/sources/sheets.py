@@ -453,12 +453,17 @@ class GoogleSheetSource:
 
     def read(self, listener: FetchListener) -> Iterator[list[RawRow]]:
         """The first selected tab's rows (the engine reads every tab with `read_tab`)."""
-        props = self.worksheet(listener)
-        yield from self.read_tab(_tab(props, explicit=True), listener)
+        yield from self.read_tab(self.tabs(listener)[0], listener)
 
     def read_tab(self, tab: Tab, listener: FetchListener) -> Iterator[list[RawRow]]:
-        """One tab's rows in chunks sized to stay near Google's recommended response size."""
-        title, row_count, columns = tab.title, tab.rows, tab.columns
+        """One selected tab's rows, in chunks."""
+        yield from self.read_grid(tab.title, tab.rows, tab.columns, listener)
+
+    def read_grid(
+        self, title: str, row_count: int, columns: int, listener: FetchListener
+    ) -> Iterator[list[RawRow]]:
+        """Rows 1 to `row_count` of the worksheet `title`, in chunks sized to stay near
+        Google's recommended response size."""
         chunk = self.fixed_chunk_rows or FIRST_CHUNK_ROWS
         first = 0  # 0-based row the next request starts at
         while first < row_count:
