@@ -13,6 +13,7 @@ import random
 import string
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 DEMO_ALBUMS = 3_000
 HEADER = ["Release Date", "Artist", "Album", "Genre", "Vocal Style", "Country", "Spotify", "Notes"]
@@ -368,8 +369,9 @@ def _tracker_tab(
         ["EPs:", '=COUNTIF(D:D,"EP")', "", "Debuts:", "=COUNTDEBUTS()"],
         ["Thanks to our collaborators!", "", "Join us on Discord"],
         [],
-    ][: header_row - 1]
-    tab = TrackerTab(title, [*block, list(header)], header_row=header_row)
+    ]
+    del block[header_row - 1 :]
+    tab = TrackerTab(title, [*block, list[object](header)], header_row=header_row)
     discord = (3, 2)
     tab.links[discord] = "https://discord.gg/progmetal"
     tab.formula_links.add(discord)
@@ -385,7 +387,8 @@ def _tracker_tab(
     tab.values.append([])
     tab.values.append(["Unannounced Projects"])
     for index in range(announced):
-        row = [f"{rng.choice(_FIRST)} Project {index}", "", "TBA", "LP", rng.choice(TRACKER_GENRES)]
+        row: list[object] = [f"{rng.choice(_FIRST)} Project {index}", "", "TBA", "LP"]
+        row.append(rng.choice(TRACKER_GENRES))
         tab.values.append(row)
         tab.announced += 1
     return tab
@@ -397,7 +400,7 @@ def _tracker_row(
     header: list[str],
     artist: str,
     album: str,
-    same_as: dict | None,
+    same_as: dict[str, Any] | None,
     year: int = 2025,
     index: int = 0,
     count: int = 1,
@@ -413,7 +416,7 @@ def _tracker_row(
         color = DEBUT_COLOR if roll < 0.18 else REISSUE_COLOR if roll < 0.21 else None
         if color == REISSUE_COLOR and rng.random() < 0.1:
             color = REISSUE_SHADE
-        fields = {
+        fields: dict[str, Any] = {
             "release": day.toordinal() - _EPOCH if rng.random() < 0.97 else "TBA",
             "length": "EP" if rng.random() < 0.27 else "LP",
             "genres": ", ".join(genres),

@@ -72,10 +72,14 @@ class Artist(Base):
 
 
 class Genre(Base):
+    """A genre; `albums` counts the catalog's albums listing it (not removed), refreshed at
+    the end of each sync that changed something, so the filter's counts cost no scan."""
+
     __tablename__ = "genres"
     id: Mapped[int] = mapped_column(primary_key=True)
     name_key: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    albums: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class VocalStyle(Base):

@@ -16,7 +16,7 @@ from datetime import date
 from functools import lru_cache
 from hashlib import blake2b
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 from .colorflags import color_flag, color_legend
 from .errors import ConfigurationError, HeaderNotFound
@@ -287,7 +287,7 @@ def find_header(
         found = _match_header(raw.values, table)
         if "artist" in found and "album" in found:
             others = _other_links(raw.values, found.values())
-            return ColumnMap(**found, other_links=others), index
+            return ColumnMap(**cast(dict[str, Any], found), other_links=others), index
         if found and (closest is None or len(found) > len(closest[2])):
             closest = (index, raw, found)
     raise HeaderNotFound(_header_problem(candidates, closest, scan))

@@ -54,7 +54,7 @@ from .rows import (
 from .sources import open_source
 from .sources.base import RawRow, SheetSource, Tab, read_source_tab, source_tabs
 from .status import utcnow
-from .upserts import LookupCache, write_albums
+from .upserts import LookupCache, refresh_genre_counts, write_albums
 
 log = logging.getLogger(__name__)
 
@@ -479,6 +479,8 @@ def sync_albums(
         )
         mark_removed(db, gone, op_id)
         counts.removed = len(gone)
+        if counts.created or counts.updated or counts.removed:
+            refresh_genre_counts(db, op_id)
         _count_duplicates(fetched)
         return counts, errors, fetched
     finally:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy import Table, bindparam, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -207,3 +207,18 @@ def write_albums(
             _write_lists(s, written, [v["_id"] for v in updates], cache)
         fence(s, op_id)  # last, so the operation's row is locked only while committing
     return len(inserts), len(updates), len(batch) - len(inserts) - len(updates)
+
+
+GENRE_COUNTS = (
+    "UPDATE genres SET albums = (SELECT count(*) FROM album_genres "
+    "JOIN albums ON albums.id = album_genres.album_id "
+    "WHERE album_genres.genre_id = genres.id AND albums.removed_at IS NULL)"
+)
+
+
+def refresh_genre_counts(db: Database, op_id: int) -> None:
+    """Recount each genre's albums, once at the end of a sync that changed the catalog (one
+    indexed pass, so the Catalog page's genre list with counts is a read of a small table)."""
+    with db.write() as s:
+        s.execute(text(GENRE_COUNTS))
+        fence(s, op_id)

@@ -69,6 +69,7 @@ def test_upgrade_keeps_every_album_with_its_genre_and_location(database_url, tmp
     assert upgraded["Album 1"].location == "Finland"
     assert (upgraded["Album 2"].genres, upgraded["Album 2"].location) == ((), None)
     assert sync.albums(AlbumFilter(genres=("Doom",))).total == 1
+    assert sync.facets().genre_counts == {"Doom": 1}
 
     status = sync.run_sync("tester")
     assert status.status is SyncStatus.COMPLETED
@@ -77,6 +78,7 @@ def test_upgrade_keeps_every_album_with_its_genre_and_location(database_url, tmp
     assert synced["Album 1"].genres == ("Doom", "Sludge")
     assert (synced["Album 1"].country, synced["Album 2"].country) == ("Finland", "United States")
     assert synced["Album 2"].worksheets == ("sheet",)
+    assert sync.facets().genre_counts == {"Doom": 1, "Sludge": 1, "Post-Rock": 1}
     again = sync.run_sync("tester")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
     sync.close()

@@ -18,6 +18,14 @@ branch_labels = None
 depends_on = None
 
 
+# Kept in step with synccore.upserts.GENRE_COUNTS (a migration must not import the app).
+GENRE_COUNTS = (
+    "UPDATE genres SET albums = (SELECT count(*) FROM album_genres "
+    "JOIN albums ON albums.id = album_genres.album_id "
+    "WHERE album_genres.genre_id = genres.id AND albums.removed_at IS NULL)"
+)
+
+
 def upgrade() -> None:
     bind = op.get_bind()
     # Keep each album's genre before the column goes; albums is rebuilt on SQLite below, and
@@ -102,6 +110,8 @@ def upgrade() -> None:
         "WHERE _album_genre_copy.album_id = albums.id)"
     )
     op.drop_table("_album_genre_copy")
+    op.add_column("genres", sa.Column("albums", sa.Integer(), server_default="0", nullable=False))
+    op.execute(GENRE_COUNTS)
 
     # artists is referenced by albums, so it is not rebuilt: SQLite drops the column in place.
     op.drop_index("ix_artists_country", table_name="artists")
