@@ -25,6 +25,7 @@ from synccore.testing.fake_sheets import FakeSheetsServer, FakeWorksheet
 from .conftest import HEADER, album, write_sheet_csv
 
 SHEET_KEY = "robustness0sheet0key0000000000"  # a bare key: 20+ url-safe characters
+SERVED_TAB = "Albums"  # the tab `serve_sheet` puts the rows in
 API_KEY = "AIzaSy-robustness-test-api-key-0123456789"
 
 
@@ -50,7 +51,7 @@ def serve_sheet(
 ) -> None:
     """Put (or replace) the spreadsheet `key` on the fake, readable with API_KEY."""
     values = [list(header)] + [list(r) for r in rows]
-    server.add_spreadsheet(key, [FakeWorksheet("Albums", 0, values)], public=True)
+    server.add_spreadsheet(key, [FakeWorksheet(SERVED_TAB, 0, values)], public=True)
 
 
 def api_settings(api_url: str, database_url: str, **overrides) -> Settings:
@@ -96,13 +97,16 @@ class Expected:
         return {k: h for k, (h, _) in self.albums.items()}
 
 
-def expected_from_rows(rows: Sequence[Sequence], header: Sequence[str] = HEADER) -> Expected:
-    """Parse a sheet version with the engine's own row rules (last duplicate wins)."""
+def expected_from_rows(
+    rows: Sequence[Sequence], header: Sequence[str] = HEADER, worksheet: str = SERVED_TAB
+) -> Expected:
+    """Parse a sheet version with the engine's own row rules (last duplicate wins), as read
+    from the tab `worksheet` (a CSV file is one tab named for the file: "sheet")."""
     raws = [RawRow(1, tuple(header))] + [RawRow(i + 2, tuple(r)) for i, r in enumerate(rows)]
     columns, index = find_header(raws)
     albums: dict[str, tuple[str, int]] = {}
     for raw in raws[index + 1 :]:
-        parsed = parse_row(raw, columns)
+        parsed = parse_row(raw, columns, worksheet=worksheet)
         if isinstance(parsed, AlbumRow):
             albums[parsed.key] = (parsed.content_hash, parsed.row_number)
     return Expected(albums)

@@ -52,7 +52,7 @@ def csv_sync(database_url: str, tmp_path: Path, **overrides) -> tuple[CatalogSyn
         heartbeat_timeout=3,
         **overrides,
     )
-    return CatalogSync(settings), expected_from_rows(rows)
+    return CatalogSync(settings), expected_from_rows(rows, worksheet=sheet.stem)
 
 
 def at_batch(n: int, action) -> callable:
