@@ -273,6 +273,7 @@ def test_a_chunk_answer_may_be_short_but_must_be_the_range_asked_for():
         {"sheets": []},
         {"sheets": [{}]},
         {"sheets": [{"data": []}]},
+        {"sheets": ["not a sheet"]},
         {"sheets": [{"data": [{}, {}]}]},
         {"sheets": [{"data": [{}]}, {"data": [{}]}]},
         {"sheets": [{"data": [{"rowData": [cells("a")]}]}]},  # startRow 0, asked for 100
@@ -297,6 +298,18 @@ def test_a_chunk_answer_without_the_range_asked_for_is_a_broken_answer(answer):
         {"sheets": [{"properties": {"title": "A", "sheetId": 0}}]},
         {"sheets": [{"properties": {"title": "A", "gridProperties": {"rowCount": 0}}}]},
         {"sheets": [{"properties": {"title": "A", "gridProperties": {"rowCount": "9"}}}]},
+        {"sheets": [{"properties": {"gridProperties": {"rowCount": 9}}}]},
+        {
+            "sheets": [
+                {
+                    "properties": {
+                        "title": "A",
+                        "gridProperties": {"rowCount": 9, "columnCount": "x"},
+                    }
+                }
+            ]
+        },
+        {"sheets": ["not a sheet"]},
     ],
 )
 def test_a_metadata_answer_without_a_row_count_is_a_broken_answer(meta):

@@ -162,12 +162,17 @@ def worksheet_described(meta: dict[str, Any], wanted: str | None) -> dict[str, A
         raise _broken("Google Sheets described the spreadsheet without its worksheets")
     try:
         props = pick_worksheet(sheets, wanted)
-        row_count = props["gridProperties"]["rowCount"]
+        grid = props["gridProperties"]
+        title, row_count, columns = props["title"], grid["rowCount"], grid.get("columnCount", 1)
     except (KeyError, TypeError, AttributeError):
         raise _broken("Google Sheets described the spreadsheet in an unexpected shape") from None
-    if not isinstance(row_count, int) or isinstance(row_count, bool) or row_count < 1:
-        raise _broken("Google Sheets described the worksheet without its number of rows")
+    if not (isinstance(title, str) and _count(row_count) and _count(columns)):
+        raise _broken("Google Sheets described the worksheet without its name or size")
     return props
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def chunk_rows(data: dict[str, Any], first: int, last: int) -> list[RawRow]:
@@ -183,7 +188,8 @@ def chunk_rows(data: dict[str, Any], first: int, last: int) -> list[RawRow]:
     if "error" in data:
         raise _broken(f"Google Sheets answered with an error instead of the cells of {asked}")
     sheets = data.get("sheets")
-    blocks = sheets[0].get("data") if isinstance(sheets, list) and len(sheets) == 1 else None
+    one_sheet = isinstance(sheets, list) and len(sheets) == 1 and isinstance(sheets[0], dict)
+    blocks = sheets[0].get("data") if one_sheet else None
     if not (isinstance(blocks, list) and len(blocks) == 1 and isinstance(blocks[0], dict)):
         raise _broken(f"Google Sheets answered without the cells of {asked}")
     block = blocks[0]
@@ -465,7 +471,7 @@ class GoogleSheetSource:
         props = self.worksheet(listener)
         grid = props["gridProperties"]
         yield from self.read_grid(
-            props["title"], grid["rowCount"], int(grid.get("columnCount") or 1), listener
+            props["title"], grid["rowCount"], grid.get("columnCount", 1), listener
         )
 
     def read_grid(
