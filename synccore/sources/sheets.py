@@ -236,7 +236,7 @@ class _RoutedSession(AuthorizedSession):
             LimitedAdapter(
                 max_bytes=max_bytes,
                 service="Google's sign-in service",
-                check="the token_uri of the service account key",
+                check="the token endpoint of the credentials (token_uri in a service account key)",
                 max_retries=3,  # as google-auth's own token session: connection errors only
             ),
         )
