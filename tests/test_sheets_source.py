@@ -3,16 +3,20 @@ hyperlinks from grid data, worksheets, chunking, pacing. Errors are in test_goog
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from sqlalchemy import select
 
 from synccore import operations
 from synccore.config import Settings
 from synccore.db import Database
-from synccore.errors import TransientSourceError
+from synccore.errors import SyncCancelled, TransientSourceError
 from synccore.models import Album, SyncStage
 from synccore.rows import find_header, parse_row
 from synccore.sources.base import NullFetchListener
+from synccore.sources.http_limits import RequestDeadline, within_deadline
 from synccore.sources.pacing import ReadQuota
 from synccore.sources.sheets import (
     GoogleSheetSource,
@@ -316,3 +320,23 @@ def test_a_metadata_answer_without_a_row_count_is_a_broken_answer(meta):
     with pytest.raises(TransientSourceError) as raised:
         worksheet_described(meta, None)
     assert raised.value.kind == "broken"
+
+
+def test_within_deadline_returns_raises_or_gives_up_in_time():
+    assert within_deadline(lambda: 42, 5, lambda: None) == 42
+    with pytest.raises(ZeroDivisionError):
+        within_deadline(lambda: 1 / 0, 5, lambda: None)
+    gate = threading.Event()  # a request that never ends on its own
+    started = time.monotonic()
+    with pytest.raises(RequestDeadline):
+        within_deadline(lambda: gate.wait(30), 0.3, lambda: None)
+    assert time.monotonic() - started < 2
+
+    def cancelled() -> None:
+        raise SyncCancelled("Sync cancelled.")
+
+    started = time.monotonic()
+    with pytest.raises(SyncCancelled):
+        within_deadline(lambda: gate.wait(30), 60, cancelled)
+    assert time.monotonic() - started < 2
+    gate.set()
