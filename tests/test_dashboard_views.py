@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from dashboard.catalogview import albums_frame, page_count, showing_caption
-from dashboard.context import may_sync, read_only_reason
+from dashboard.context import claim_is_true, may_sync, read_only_reason
 from dashboard.lastsync import last_synced_html
 from dashboard.rowerrors import neutralise_cell, row_errors_csv
 from dashboard.syncstatus import count_metrics, is_wait_message, outcome_text, stage_heading
@@ -120,18 +120,37 @@ def test_formula_cells_are_neutralised_in_the_csv():
 
 
 @pytest.mark.parametrize(
-    "auth, logged_in, email, allowed, expected",
+    "auth, logged_in, email, verified, allowed, expected",
     [
-        (False, False, None, (), True),  # local use: anyone
-        (True, False, None, ("a@x.org",), False),
-        (True, True, "A@X.org", ("a@x.org",), True),  # case-insensitive
-        (True, True, "b@x.org", ("a@x.org",), False),
-        (True, True, "a@x.org", (), False),  # an empty allowlist allows no one
+        (False, False, None, False, (), True),  # local use: anyone
+        (True, False, None, False, ("a@x.org",), False),
+        (True, True, "A@X.org", True, ("a@x.org",), True),  # case-insensitive
+        (True, True, "a@x.org", False, ("a@x.org",), False),  # allowlisted, not verified
+        (True, True, "b@x.org", True, ("a@x.org",), False),
+        (True, True, "a@x.org", True, (), False),  # an empty allowlist allows no one
     ],
 )
-def test_who_may_sync(auth, logged_in, email, allowed, expected):
-    assert may_sync(auth, logged_in, email, allowed) is expected
-    assert (read_only_reason(auth, logged_in, email, allowed) is None) is expected
+def test_who_may_sync(auth, logged_in, email, verified, allowed, expected):
+    assert may_sync(auth, logged_in, email, allowed, email_verified=verified) is expected
+    reason = read_only_reason(auth, logged_in, email, allowed, email_verified=verified)
+    assert (reason is None) is expected
+
+
+@pytest.mark.parametrize(
+    "claim, verified",
+    [
+        (True, True),
+        ("true", True),
+        ("TRUE", True),
+        (False, False),
+        ("false", False),
+        (None, False),
+        (1, False),
+        ("yes", False),
+    ],
+)
+def test_only_a_true_email_verified_claim_counts(claim, verified):
+    assert claim_is_true(claim) is verified
 
 
 def test_catalog_paging_words():
