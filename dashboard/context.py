@@ -98,13 +98,13 @@ def read_only_reason(
             "it with the provider and sign in again; until then you can follow the sync "
             "status read-only."
         )
-    allowed = [a.strip().casefold() for a in allowed if a.strip()]
-    if not allowed:
+    allowed_keys = {a.strip().casefold() for a in allowed if a.strip()}
+    if not allowed_keys:
         return (
             "Syncing is limited to the people listed in SYNCCORE_ALLOWED_USERS, and the list "
             "is empty. Ask the administrator to add your email address."
         )
-    if email.strip().casefold() in allowed:
+    if email.strip().casefold() in allowed_keys:
         return None
     return (
         f"You are signed in as {email}, which is not in SYNCCORE_ALLOWED_USERS, so you can "
