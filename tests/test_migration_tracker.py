@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 
@@ -20,13 +21,13 @@ from .conftest import album, write_sheet_csv
 NOW = datetime(2026, 1, 1, 12, 0, 0)
 
 
-def make_previous_release_catalog(url: str) -> None:
-    """The 0001 schema, filled the way the previous release filled it."""
+def make_previous_release_catalog(url: str, revision: str) -> None:
+    """The schema at `revision`, filled the way the release that made it filled it."""
     engine = sa.create_engine(normalize_url(url))
     with engine.begin() as conn:
         cfg = _alembic_config()
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0001")
+        command.upgrade(cfg, revision)
         conn.execute(
             sa.text(
                 "INSERT INTO artists (name_key, name, country) VALUES "
@@ -56,8 +57,11 @@ def make_previous_release_catalog(url: str) -> None:
     engine.dispose()
 
 
-def test_upgrade_keeps_every_album_with_its_genre_and_location(database_url, tmp_path: Path):
-    make_previous_release_catalog(database_url)
+@pytest.mark.parametrize("previous", ["0001", "0002_album_title_key"])
+def test_upgrade_keeps_every_album_with_its_genre_and_location(
+    database_url, tmp_path: Path, previous: str
+):
+    make_previous_release_catalog(database_url, previous)
     sheet = write_sheet_csv(
         tmp_path / "sheet.csv", [album(1, genre="Doom, Sludge"), album(2, country="Tampa, FL")]
     )

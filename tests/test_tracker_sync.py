@@ -298,7 +298,15 @@ def test_cli_albums_json_filters(server, tmp_path):
 
 def sheets(*titles: str) -> list[dict]:
     return [
-        {"properties": {"title": t, "sheetId": 100 + i, "index": i, "sheetType": "GRID"}}
+        {
+            "properties": {
+                "title": t,
+                "sheetId": 100 + i,
+                "index": i,
+                "sheetType": "GRID",
+                "gridProperties": {"rowCount": 1000, "columnCount": 26},
+            }
+        }
         for i, t in enumerate(titles)
     ]
 
