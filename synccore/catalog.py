@@ -242,15 +242,27 @@ def query_albums(session: Session, f: AlbumFilter, limit: int = 50, offset: int 
     return AlbumPage(items=items, total=total)
 
 
-def _distinct(session: Session, column) -> list:
-    return list(
-        session.scalars(
-            select(column)
-            .distinct()
-            .where(Album.removed_at.is_(None), column.is_not(None))
-            .order_by(column)
-        )
-    )
+def _distinct(session: Session, column, most: int = 2_000) -> list:
+    """The distinct values of an indexed column among albums still in the sheet, sorted.
+
+    One index probe per value ("the first value after the last one found") rather than a
+    DISTINCT over every album: a country or album type has a few hundred values at most, and
+    a million-album catalog would otherwise be read whole on every first render.
+    """
+    values: list = []
+    after = None
+    probe = select(column).where(column.is_not(None)).order_by(column).limit(1)
+    while len(values) < most:
+        # Two probes of the (column, removed_at) index: the next value, then whether an album
+        # still in the sheet has it (with removed_at in the first one, planners pick the
+        # removed_at index and sort every album).
+        after = session.scalar(probe.where(column > after) if after is not None else probe)
+        if after is None:
+            break
+        live = select(Album.id).where(column == after, Album.removed_at.is_(None)).limit(1)
+        if session.scalar(live) is not None:
+            values.append(after)
+    return values
 
 
 def catalog_facets(session: Session) -> CatalogFacets:
@@ -264,13 +276,6 @@ def catalog_facets(session: Session) -> CatalogFacets:
         countries=_distinct(session, Album.country),
         album_types=_distinct(session, Album.album_type),
         worksheets=list(session.scalars(select(Worksheet.name).order_by(Worksheet.id))),
-        years=list(
-            session.scalars(
-                select(Album.release_year)
-                .distinct()
-                .where(active, Album.release_year.is_not(None))
-                .order_by(Album.release_year.desc())
-            )
-        ),
+        years=_distinct(session, Album.release_year)[::-1],
         albums=session.scalar(select(func.count()).select_from(Album).where(active)) or 0,
     )

@@ -172,6 +172,11 @@ def test_removal_spares_albums_of_a_skipped_tab(server, database_url):
     live = catalog(sync)
     assert gone not in live
     assert all(k in live for k in only_rock)
+    counts: dict[str, int] = {}
+    for album in live.values():
+        for genre in album.genres:
+            counts[genre] = counts.get(genre, 0) + 1
+    assert sync.facets().genre_counts == counts  # the removed album no longer counts
     sync.close()
 
 
