@@ -515,7 +515,12 @@ def error_values(cells: Iterable[str]) -> tuple[str, ...]:
                 values.append(TRUNCATED)  # the cells from here on are not kept
             break
         keep = min(len(cell), ERROR_VALUE_LENGTH, left)
-        values.append(cell if keep == len(cell) else cell[:keep] + TRUNCATED)
+        if keep == len(cell):
+            values.append(cell)
+        else:
+            values.append(cell[:keep] + TRUNCATED)
+            if keep == left:
+                break  # the total is spent: this marker also stands for the cells after it
         left -= keep
     return tuple(values)
 
