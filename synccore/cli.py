@@ -106,10 +106,10 @@ def cmd_sync(sync: CatalogSync, args) -> int:
         return EXIT_BUSY
     # The sync runs in a thread so that a stop (SIGTERM, Ctrl-C) is answered at once, even
     # while the sync waits on a stalled Google request.
-    while (status := sync.operation(op_id)).is_active and running_here(op_id):
+    while (status := _own_operation(sync, op_id)).is_active and running_here(op_id):
         if shutdown_requested.is_set():
             stop_running_syncs()
-            status = sync.operation(op_id)
+            status = _own_operation(sync, op_id)
             break
         shutdown_requested.wait(0.2)
     bar.done()
@@ -120,6 +120,12 @@ def cmd_sync(sync: CatalogSync, args) -> int:
         for e in sync.row_errors(status.id, limit=20):
             say(f"  row {e.sheet_row}: {e.reason}")
     return EXIT_OK if status.status.succeeded else EXIT_FAILED
+
+
+def _own_operation(sync: CatalogSync, op_id: int) -> OperationStatus:
+    status = sync.operation(op_id)
+    assert status is not None  # this process's sync: pruning keeps the most recent ones
+    return status
 
 
 def cmd_status(sync: CatalogSync, args) -> int:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
+from typing import IO
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
@@ -91,7 +92,7 @@ class RowErrorLog:
 class FetchResult:
     """What the fetch stage leaves behind: spooled albums, row errors and the winners."""
 
-    spool: tempfile.SpooledTemporaryFile
+    spool: IO[bytes]
     chunks: int
     winners: dict[int, int]  # hash(album key) -> packed winner (see `_winner`)
     errors: RowErrorLog = field(default_factory=RowErrorLog)
