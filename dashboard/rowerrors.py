@@ -1,7 +1,6 @@
 """The rows a sync could not take: a table to read and a CSV to fix them from.
 
-CSV cells that a spreadsheet would run as a formula (leading = + - @, tab or carriage return,
-and their full-width forms) get a leading single quote, so opening the download is safe.
+The CSV neutralises formula-looking cells like every download (see csvexport).
 """
 
 from __future__ import annotations
@@ -15,19 +14,13 @@ import streamlit as st
 
 from synccore.status import RowErrorRecord
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+from .csvexport import neutralise_cell
+
 # The table shows the first rows only, so the page's message stays a few MB at most (each row
 # error is at most ~2,500 characters); the CSV has every stored row, which the engine bounds
 # (sync.MAX_STORED_ROW_ERRORS, rows.ERROR_VALUES_TOTAL) and which is fetched as a file, not
 # sent in the page's message.
 TABLE_ROW_LIMIT = 1_000
-
-
-def neutralise_cell(value: object) -> object:
-    """Prefix a single quote to text a spreadsheet would treat as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def row_errors_frame(errors: Sequence[RowErrorRecord]) -> pd.DataFrame:
