@@ -53,6 +53,7 @@ class Settings:
     max_retry_seconds: float = 120.0
     retry_base_seconds: float = 1.0  # first backoff step; doubles per retry, with jitter
     allowed_users: tuple[str, ...] = ()  # who may sync when the dashboard has a login
+    keep_syncs: int = 200  # history (results, row errors) kept for this many recent syncs
 
     @property
     def is_demo(self) -> bool:
@@ -96,7 +97,8 @@ class Settings:
             return "the bundled demo sheet"
         if self.is_csv:
             return f"CSV file {self.sheet}"
-        return f"Google Sheet {self.sheet}"
+        tab = f', worksheet "{self.worksheet}"' if self.worksheet else ""
+        return f"Google Sheet {self.sheet}{tab}"  # the worksheet too: the guard compares these
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -179,6 +181,7 @@ def load_settings(
         max_retry_seconds=number("SYNCCORE_MAX_RETRY_SECONDS", 120.0),
         retry_base_seconds=number("SYNCCORE_RETRY_BASE_SECONDS", 1.0),
         allowed_users=tuple(u for u in users if u),
+        keep_syncs=_at_least_one("SYNCCORE_KEEP_SYNCS", number("SYNCCORE_KEEP_SYNCS", 200, int)),
     )
 
 
@@ -194,6 +197,14 @@ def _json_mapping(raw: Any, problem: str) -> dict[str, str]:
     if not isinstance(raw, Mapping):
         raise ConfigurationError(problem)
     return {str(k): str(v) for k, v in raw.items()}
+
+
+def _at_least_one(name: str, value: int) -> int:
+    if value < 1:
+        raise ConfigurationError(
+            f"{name} must be at least 1 (the number of most recent syncs whose history is kept)."
+        )
+    return value
 
 
 def resolve_sqlite_path(database_url: str) -> Path | None:

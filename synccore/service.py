@@ -23,6 +23,7 @@ from .models import SyncOperation, SyncResult, SyncRowError, SyncStatus
 from .operations import Progress
 from .progress import SHUTDOWN_ERROR, SHUTDOWN_MESSAGE, shutdown_requested
 from .status import OperationStatus, RowErrorRecord, SyncSummary, as_utc
+from .sync import MAX_STORED_ROW_ERRORS
 
 ProgressCallback = Callable[[Progress], None]
 log = logging.getLogger(__name__)
@@ -158,8 +159,10 @@ class CatalogSync:
             )
             return [SyncSummary.from_row(r) for r in rows]
 
-    def row_errors(self, operation_id: int, limit: int = 10_000) -> list[RowErrorRecord]:
-        """The rows a sync could not take, in sheet order."""
+    def row_errors(
+        self, operation_id: int, limit: int = MAX_STORED_ROW_ERRORS
+    ) -> list[RowErrorRecord]:
+        """The rows a sync could not take, in sheet order (by default all that were stored)."""
         with self.db.session() as s:
             rows = s.scalars(
                 select(SyncRowError)

@@ -374,3 +374,18 @@ def test_grid_cells_give_colors_but_not_white():
     }
     [row] = grid_rows(block, 0)
     assert row.colors == {0: (255, 186, 74), 2: (0, 255, 0)}
+
+
+def test_kept_row_errors_are_the_first_in_tab_then_row_order():
+    from synccore.rows import RowError
+    from synccore.sync import RowErrorLog
+
+    log = RowErrorLog(limit=2)
+    log.append(RowError(5, "x", (), "2024 Prog-metal"), tab=1)
+    log.append(RowError(900, "x", (), "2025 Prog-metal"), tab=0)
+    log.append(RowError(7, "x", (), "2025 Prog-metal"), tab=0)
+    assert len(log) == 3
+    assert [(e.worksheet, e.row_number) for e in log.kept()] == [
+        ("2025 Prog-metal", 7),
+        ("2025 Prog-metal", 900),
+    ]
