@@ -1,12 +1,14 @@
 """`synccore` / `python -m synccore`: the same public API from a terminal or cron.
 
-Exit codes: 0 success (warnings included), 1 failed, 3 another sync is already active.
+Exit codes: 0 success (warnings included), 1 failed, 3 another sync is already active;
+`check` has its own (see `cmd_check`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import sys
 from typing import Any
@@ -18,10 +20,12 @@ from .config import load_settings
 from .errors import SyncAlreadyRunning, SyncError
 from .operations import Progress, default_user
 from .progress import shutdown_requested
-from .service import CatalogSync, running_here, stop_running_syncs
+from .service import CatalogSync, follow_until_done
 from .status import OperationStatus
+from .worker import run_worker
 
 EXIT_OK, EXIT_FAILED, EXIT_BUSY = 0, 1, 3
+EXIT_STUCK = 3  # `check`: a sync is stuck, no worker keeps the schedule, or it cannot look
 
 
 def _print_json(data: Any) -> None:
@@ -72,19 +76,13 @@ def cmd_sync(sync: CatalogSync, args) -> int:
         )
     bar = TerminalProgress()
     try:
-        op_id = sync.start_sync(default_user(), force=args.force, on_progress=bar)
+        op_id = sync.start_sync(default_user(), force=args.force, on_progress=bar, trigger="cli")
     except SyncAlreadyRunning as exc:
         bar.done()
         print(str(exc), file=sys.stderr)
         return EXIT_BUSY
-    # The sync runs in a thread so that a stop (SIGTERM, Ctrl-C) is answered at once, even
-    # while the sync waits on a stalled Google request.
-    while (status := sync.operation(op_id)).is_active and running_here(op_id):
-        if shutdown_requested.is_set():
-            stop_running_syncs()
-            status = sync.operation(op_id)
-            break
-        shutdown_requested.wait(0.2)
+    status = follow_until_done(sync, op_id)
+    assert status is not None
     bar.done()
     if args.json:
         _print_json(status.to_json())
@@ -130,6 +128,25 @@ def cmd_history(sync: CatalogSync, args) -> int:
     return EXIT_OK
 
 
+def cmd_check(sync: CatalogSync, args) -> int:
+    """Exit 0 healthy, 1 last sync failed, 2 stale or never synced, 3 stuck or no worker."""
+    health = sync.health()
+    if args.json:
+        _print_json(health.to_json())
+    else:
+        print(health.summary)
+    return health.code
+
+
+def cmd_worker(sync: CatalogSync, args) -> int:
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return run_worker(sync)
+
+
 def cmd_cancel(sync: CatalogSync, args) -> int:
     if sync.cancel_sync(default_user()):
         print("Cancel requested; the sync stops after its current batch.")
@@ -168,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("history", "past syncs")
     p.add_argument("--limit", type=int, default=20)
     add("cancel", "ask the running sync to stop")
+    add("check", "health for monitoring: exit 0 ok, 1 failed, 2 stale, 3 stuck or no worker")
+    add("worker", "run scheduled syncs and the dashboard's syncs until stopped")
     p = add("albums", "the catalog, newest first")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--offset", type=int, default=0)
@@ -180,6 +199,8 @@ COMMANDS = {
     "status": cmd_status,
     "history": cmd_history,
     "cancel": cmd_cancel,
+    "check": cmd_check,
+    "worker": cmd_worker,
     "albums": cmd_albums,
 }
 
@@ -199,17 +220,22 @@ def main(argv: list[str] | None = None) -> int:
         sync = CatalogSync(settings)
     except SyncError as exc:
         print(f"Configuration problem: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return _failed(args)
     except SQLAlchemyError as exc:
         print(_database_problem(exc, settings), file=sys.stderr)
-        return EXIT_FAILED
+        return _failed(args)
     try:
         return COMMANDS[args.command](sync, args)
     except SQLAlchemyError as exc:
         print(_database_problem(exc, settings), file=sys.stderr)
-        return EXIT_FAILED
+        return _failed(args)
     finally:
         sync.close()
+
+
+def _failed(args) -> int:
+    """A check that cannot look is as bad as the worst it could find (3), not "failed" (1)."""
+    return EXIT_STUCK if args.command == "check" else EXIT_FAILED
 
 
 def _database_problem(exc: Exception, settings) -> str:
