@@ -22,6 +22,7 @@ from dashboard.context import (
     render_account,
 )
 from dashboard.lastsync import render_last_synced
+from dashboard.opsnote import render_operations
 from dashboard.syncstatus import render_outcome, render_progress
 from dashboard.text import plain
 from dashboard.timefmt import viewer_zone
@@ -46,7 +47,7 @@ def start_sync(dash: Dashboard) -> None:
         st.session_state[NOTICE] = dash.viewer.read_only_reason
         return
     try:
-        dash.sync.start_sync(dash.viewer.name)
+        dash.sync.start_sync(dash.viewer.name, trigger="dashboard")
     except SyncAlreadyRunning as exc:
         st.session_state[NOTICE] = f"{exc} Its progress is shown below."
     except SyncError as exc:
@@ -133,6 +134,8 @@ def sync_page() -> None:
         status = dash.sync.current_status()
         synced_at = last_synced(dash.sync, status)
     render_controls(dash, status, synced_at)
+    with problems_shown():
+        render_operations(dash.sync, status, zone)
 
     notice = st.session_state.pop(NOTICE, None)
     if notice:

@@ -64,6 +64,9 @@ class Worker:
                 except SQLAlchemyError as exc:  # an outage: keep going, the next tick retries
                     log.warning("database problem (%s); retrying", type(exc).__name__)
                     shutdown_requested.wait(5)
+                except Exception:  # noqa: BLE001 - a long-running worker logs a bug and goes on
+                    log.exception("unexpected error in the worker loop; retrying")
+                    shutdown_requested.wait(5)
                 shutdown_requested.wait(POLL_SECONDS)
         finally:
             stop_running_syncs()
