@@ -22,8 +22,8 @@ from synccore.models import ScheduledRun, SyncOperation, SyncWorker
 from synccore.progress import SHUTDOWN_MESSAGE
 from synccore.status import utcnow
 
-from .support_sheets import api_env, api_settings, serve_sheet, sheet_api
 from .conftest import album
+from .support_sheets import api_env, api_settings, serve_sheet, sheet_api
 
 ROOT = Path(__file__).resolve().parent.parent
 
