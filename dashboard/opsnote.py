@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard.text import plain
 from dashboard.timefmt import format_time
-from synccore import CatalogSync, OperationStatus
+from synccore import CatalogSync, OperationStatus, notify
 from synccore.health import Health, age, human_age
 
 MEMO_SECONDS = 30
@@ -50,6 +50,7 @@ def _health(sync: CatalogSync, status: OperationStatus | None) -> Health:
     if memo is None or memo[0] != key or now - memo[1] > MEMO_SECONDS:
         memo = (key, now, sync.health())
         st.session_state["health-memo"] = memo
+        notify.notify_if_stale(sync, memo[2])  # whoever notices first; once per episode
     return memo[2]
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from . import operations
 from .config import Settings
 from .db import Database
+from .health import Health
 from .models import SentNotification, SyncResult, SyncStatus
 from .status import utcnow
 
@@ -80,8 +81,8 @@ def plan_events(
     if finished.status in FAILED:
         episode = tuple(o.operation_id for o in reversed([finished, *run]))
         events = []
-        if guard_stopped:
-            events.append(Event(f"guard:{finished.operation_id}", "guard", finished.operation_id))
+        if guard_stopped:  # once per episode too: a schedule would repeat it every run
+            events.append(Event(f"guard:{episode[0]}", "guard", finished.operation_id, episode))
         elif len(episode) >= after_failures:
             events.append(Event(f"failed:{episode[0]}", "failed", finished.operation_id, episode))
             events.append(
@@ -157,7 +158,10 @@ def after_finish(db: Database, op_id: int, guard_stopped: bool) -> None:
         after_failures=settings.notify_after_failures,
     )
     for event in events:
-        if event.kind == "recovered" and not _notified(db, event.episode):
+        notified = _notified(db, event.episode)
+        if event.kind == "recovered" and not notified:
+            continue
+        if event.kind == "failed" and notified:  # e.g. the guard already told someone
             continue
         if event.kind == "reminder":
             last = _last_sent(db, event.episode)
@@ -169,12 +173,12 @@ def after_finish(db: Database, op_id: int, guard_stopped: bool) -> None:
                 break  # the episode's first notification; no reminder with it
 
 
-def notify_if_stale(sync) -> None:
+def notify_if_stale(sync, health: Health | None = None) -> None:
     """Once per stale episode (keyed on the last good sync), from whoever notices first."""
     settings = sync.settings
     if not settings.notify_urls:
         return
-    health = sync.health()
+    health = health or sync.health()
     if not health.facts.is_stale:
         return
     with sync.db.session() as s:

@@ -27,7 +27,7 @@ from .service import CatalogSync, follow_until_done, stop_running_syncs
 log = logging.getLogger("synccore.worker")
 
 POLL_SECONDS = 0.5  # how often it looks for a due time or a waiting sync (pickup within 2 s)
-STALE_CHECK_SECONDS = 30.0  # how often it looks whether the catalog went stale
+STALE_CHECK_SECONDS = 30.0  # how often it looks whether the catalog went stale (at most)
 
 
 class Worker:
@@ -87,9 +87,11 @@ class Worker:
                 self.follow(op_id)
         if self.schedule is not None:
             self.run_due()
-        if time.monotonic() >= self._next_stale_check:
-            self._next_stale_check = time.monotonic() + STALE_CHECK_SECONDS
-            notify.notify_if_stale(self.sync)
+        if self.settings.notify_urls and time.monotonic() >= self._next_stale_check:
+            health = self.sync.health()
+            limit = health.facts.stale_after or STALE_CHECK_SECONDS
+            self._next_stale_check = time.monotonic() + min(STALE_CHECK_SECONDS, limit / 4)
+            notify.notify_if_stale(self.sync, health)
 
     def beat(self) -> None:
         if time.monotonic() >= self._next_beat:
