@@ -111,7 +111,7 @@ def render_controls(dash: Dashboard, status: OperationStatus | None, synced_at) 
             "Cancel",
             key="cancel-sync",
             icon=":material/stop_circle:",
-            disabled=not can_sync or status.cancel_requested,
+            disabled=not can_sync or bool(status and status.cancel_requested),
             on_click=cancel_sync,
             args=(dash,),
             width=BUTTON_WIDTH,

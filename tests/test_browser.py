@@ -9,9 +9,7 @@ Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -23,10 +21,10 @@ from synccore import CatalogSync, load_settings  # noqa: E402
 from synccore.testing.fake_sheets import FakeSheetsServer, FakeWorksheet  # noqa: E402
 
 from .browser_support import (  # noqa: E402
-    CHROMIUM,
     FrameCounter,
     StreamlitServer,
     launch_chromium,
+    require_chromium,
     screenshot,
     wait_for_app_run,
 )
@@ -44,17 +42,9 @@ IDLE_WATCH_MS = 5_000
 VIEWPORT = {"width": 1280, "height": 1400}
 
 
-def _chromium_problem() -> str | None:
-    return None if Path(CHROMIUM).exists() else f"{CHROMIUM} is missing (apt-get install chromium)"
-
-
 @pytest.fixture(scope="module")
 def browser():
-    problem = _chromium_problem()
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(problem)
-        pytest.skip(problem)
+    require_chromium()
     expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = launch_chromium(playwright)
