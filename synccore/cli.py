@@ -144,6 +144,7 @@ def cmd_worker(sync: CatalogSync, args) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("apprise").setLevel(logging.WARNING)  # not "Notifying 1 service(s)."
     return run_worker(sync)
 
 

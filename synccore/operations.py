@@ -60,7 +60,9 @@ def claim(
         active_slot=ACTIVE,
         status=SyncStatus.PENDING.value,
         stage=None,
-        message="Starting sync...",
+        message="Waiting for a worker to start this sync..."
+        if awaiting_worker
+        else "Starting sync...",
         triggered_by=(triggered_by or "unknown user")[:200],
         host=socket.gethostname()[:200],
         pid=os.getpid(),

@@ -92,4 +92,5 @@ def test_sync_now_in_worker_mode_leaves_the_sync_for_a_worker(secrets):
         op = s.get(SyncOperation, status.id)
         assert op.awaiting_worker and op.trigger == "dashboard" and op.status == "pending"
     assert button(at, "sync-now").label == "Syncing..."
+    assert "Waiting for a worker to start this sync..." in page_text(at)
     sync.close()

@@ -6,16 +6,21 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
-from synccore import CatalogSync, SyncStatus
+from sqlalchemy import update
+
+from synccore import CatalogSync, SyncStatus, notify
 from synccore.config import Settings
+from synccore.models import SentNotification
 from synccore.notify import Event, Outcome, compose, plan_events
+from synccore.status import utcnow
 
-from .conftest import album
+from .conftest import album, write_sheet_csv
 from .support_notify import Webhook
 from .support_secrets import SecretScanner
 from .support_sheets import API_KEY, SHEET_KEY, api_settings, serve_sheet, sheet_api
-from .test_worker import ROOT, start_worker, stop, wait_for, worker_env
+from .test_worker import ROOT, start_worker, stop_all, wait_for, worker_env
 
 
 def o(op_id: int, status: str) -> Outcome:
@@ -115,7 +120,7 @@ def test_each_event_reaches_the_webhook_exactly_once_from_several_processes(data
             wait_for(lambda: len(hook.received) >= 4, 90, "four notifications")
             time.sleep(6)  # more guarded runs and stale checks: nothing more may arrive
         finally:
-            results = [stop(p) for p in processes]
+            results = stop_all(processes)
         for code, err in results:
             assert code == 0, err
     # delivered from different processes' threads: the arrival order may differ
@@ -177,3 +182,51 @@ def test_undeliverable_notifications_change_no_outcome(sqlite_url):
     sync = CatalogSync(Settings(database_url=sqlite_url))
     assert [h.status for h in sync.history()] == [SyncStatus.COMPLETED, SyncStatus.FAILED]
     sync.close()
+
+
+def _notifying_sync(url: str, tmp_path, webhook: Webhook, **overrides) -> CatalogSync:
+    settings = Settings(
+        database_url=url,
+        sheet=str(tmp_path / "sheet.csv"),
+        notify_urls=(webhook.url,),
+        **overrides,
+    )
+    return CatalogSync(settings)
+
+
+def _sync_and_deliver(sync: CatalogSync) -> None:
+    sync.run_sync("cron", trigger="cli")
+    notify.wait_for_deliveries()
+
+
+def test_after_n_failures_then_a_daily_reminder_then_recovery(sqlite_url, tmp_path):
+    with Webhook() as hook:
+        sync = _notifying_sync(sqlite_url, tmp_path, hook, notify_after_failures=2)
+        _sync_and_deliver(sync)  # no sheet file: failure 1 of 2, nothing sent
+        assert hook.titles() == []
+        _sync_and_deliver(sync)
+        assert hook.titles() == ["Catalog sync failed (2 in a row)"]
+        _sync_and_deliver(sync)  # within a day of the last notification: quiet
+        assert len(hook.titles()) == 1
+        with sync.db.write() as s:
+            s.execute(update(SentNotification).values(sent_at=utcnow() - timedelta(hours=25)))
+        _sync_and_deliver(sync)
+        assert hook.titles()[1:] == ["Catalog sync is still failing (4 in a row)"]
+        _sync_and_deliver(sync)  # the reminder was just sent
+        assert len(hook.titles()) == 2
+        write_sheet_csv(tmp_path / "sheet.csv", [album(1)])
+        _sync_and_deliver(sync)
+        assert hook.titles()[2:] == ["Catalog sync recovered after 5 failed syncs"]
+        _sync_and_deliver(sync)  # a success after a success: nothing
+        assert len(hook.titles()) == 3
+        sync.close()
+
+
+def test_a_failure_below_the_threshold_then_a_success_sends_no_recovery(sqlite_url, tmp_path):
+    with Webhook() as hook:
+        sync = _notifying_sync(sqlite_url, tmp_path, hook, notify_after_failures=2)
+        _sync_and_deliver(sync)
+        write_sheet_csv(tmp_path / "sheet.csv", [album(1)])
+        _sync_and_deliver(sync)
+        assert hook.titles() == []  # nobody was told of the failure, so no "recovered"
+        sync.close()

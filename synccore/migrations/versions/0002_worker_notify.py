@@ -15,14 +15,18 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("sync_operations", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("trigger", sa.String(length=30), nullable=True))
-        batch_op.add_column(
-            sa.Column("awaiting_worker", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch_op.add_column(
-            sa.Column("run_by_worker", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # Plain ADD COLUMN, not batch mode: on SQLite a batch "move and copy" drops and recreates
+    # sync_operations, and with foreign keys on, the drop cascades to every sync_results and
+    # sync_row_errors row (the whole history). tests/test_migrations.py guards this.
+    op.add_column("sync_operations", sa.Column("trigger", sa.String(length=30), nullable=True))
+    op.add_column(
+        "sync_operations",
+        sa.Column("awaiting_worker", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column(
+        "sync_operations",
+        sa.Column("run_by_worker", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     op.create_table(
         "sync_workers",
         sa.Column("id", sa.String(length=64), nullable=False),
@@ -65,7 +69,7 @@ def downgrade() -> None:
     op.drop_table("scheduled_runs")
     op.drop_index(op.f("ix_sync_workers_heartbeat_at"), table_name="sync_workers")
     op.drop_table("sync_workers")
-    with op.batch_alter_table("sync_operations", schema=None) as batch_op:
-        batch_op.drop_column("run_by_worker")
-        batch_op.drop_column("awaiting_worker")
-        batch_op.drop_column("trigger")
+    # Plain DROP COLUMN (SQLite 3.35+), not batch mode: see upgrade().
+    op.drop_column("sync_operations", "run_by_worker")
+    op.drop_column("sync_operations", "awaiting_worker")
+    op.drop_column("sync_operations", "trigger")
