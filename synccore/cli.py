@@ -121,7 +121,8 @@ def cmd_history(sync: CatalogSync, args) -> int:
     for r in runs:
         print(
             f"#{r.operation_id:<5} {r.finished_at:%Y-%m-%d %H:%M} {r.status.value:<24} "
-            f"{r.duration_seconds:7.1f}s  {r.total:>8,} albums  by {r.triggered_by}"
+            f"{r.duration_seconds:7.1f}s  {r.total:>8,} albums  by {r.triggered_by} "
+            f"({r.started_via})"
         )
     if not runs:
         print("No syncs yet.")
