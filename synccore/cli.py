@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import notify
 from .catalog import AlbumFilter
 from .config import load_settings
 from .errors import SyncAlreadyRunning, SyncError
@@ -232,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         print(_database_problem(exc, settings), file=sys.stderr)
         return _failed(args)
     finally:
+        notify.wait_for_deliveries()  # here, not at exit: Apprise needs threads to send
         sync.close()
 
 

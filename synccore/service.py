@@ -81,6 +81,11 @@ def follow_until_done(
         if on_tick is not None:
             on_tick()
         shutdown_requested.wait(0.2)
+    # The outcome is recorded; let the thread run its after-sync hooks (they only start the
+    # notifications' delivery) so a process about to exit does not cut them off.
+    for thread, (_, running) in list(_sync_threads.items()):
+        if running == op_id:
+            thread.join(timeout=10)
     return status
 
 
