@@ -268,7 +268,7 @@ class CatalogSync:
                     last.status,
                     last.message,
                     last.triggered_by,
-                    as_utc(last.finished_at),  # type: ignore[arg-type]
+                    as_utc(last.finished_at),
                 )
                 if last
                 else None

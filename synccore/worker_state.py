@@ -70,7 +70,7 @@ def freshest_worker(db: Database) -> WorkerSeen | None:
         ).first()
         if row is None:
             return None
-        return WorkerSeen(as_utc(row.heartbeat_at), row.schedule, row.host, row.pid)  # type: ignore[arg-type]
+        return WorkerSeen(as_utc(row.heartbeat_at), row.schedule, row.host, row.pid)
 
 
 def last_started_at(db: Database) -> datetime | None:
