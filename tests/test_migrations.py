@@ -1,4 +1,4 @@
-"""Migration 0002 (worker heartbeats, due times, sent notifications, how a sync was started)
+"""Migration 0003 (worker heartbeats, due times, sent notifications, how a sync was started)
 applied to a database the previous schema made, with a sync already in it."""
 
 from __future__ import annotations
@@ -10,13 +10,15 @@ from synccore import CatalogSync
 from synccore.config import Settings
 from synccore.db import _alembic_config, _current_revision, normalize_url
 
+PREVIOUS = "0002_album_title_key"  # the schema before this migration
 
-def test_upgrade_from_0001_keeps_history_and_adds_the_new_tables(database_url):
+
+def test_upgrade_from_the_previous_head_keeps_history_and_adds_the_new_tables(database_url):
     engine = sa.create_engine(normalize_url(database_url))
     cfg = _alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0001")
+        command.upgrade(cfg, PREVIOUS)
     with engine.begin() as conn:  # a finished sync, as the old schema stored it
         conn.execute(
             sa.text(
@@ -35,11 +37,11 @@ def test_upgrade_from_0001_keeps_history_and_adds_the_new_tables(database_url):
                 "'2026-11-25 10:00:00', '2026-11-25 10:00:02', 2.0, 3, 3, 0, 0, 0, 0)"
             )
         )
-    assert _current_revision(engine) == "0001"
+    assert _current_revision(engine) == PREVIOUS
     engine.dispose()
 
     sync = CatalogSync(Settings(database_url=database_url))  # migrates to head
-    assert _current_revision(sync.db.read_engine) == "0002_worker_notify"
+    assert _current_revision(sync.db.read_engine) == "0003_worker_notify"
     [old] = sync.history()
     assert (old.operation_id, old.triggered_by, old.trigger, old.run_by_worker) == (
         1,

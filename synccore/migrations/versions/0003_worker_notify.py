@@ -1,15 +1,15 @@
 """worker heartbeats, scheduled due times, sent notifications, and how each sync was started
 
-Revision ID: 0002_worker_notify
-Revises: 0001
+Revision ID: 0003_worker_notify
+Revises: 0002_album_title_key
 Create Date: 2026-11-26 02:50:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_worker_notify"
-down_revision = "0001"
+revision = "0003_worker_notify"
+down_revision = "0002_album_title_key"
 branch_labels = None
 depends_on = None
 
