@@ -14,7 +14,7 @@ import os
 import socket
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -41,6 +41,8 @@ class Worker:
         self._next_beat = 0.0
         self._next_stale_check = 0.0
         self._last_due: datetime | None = None
+        gap = self.schedule.typical_gap(self.started) if self.schedule else 0.0
+        self.keep = max(worker_state.KEEP_DUE_TIMES, timedelta(seconds=3 * gap))
 
     def run(self) -> int:
         worker_state.register_worker(
@@ -116,9 +118,9 @@ class Worker:
             op_id = self.sync.start_sync(who, trigger="schedule")
         except SyncAlreadyRunning as exc:
             log.info("scheduled sync due at %s skipped: %s", _when(due), exc)
-            worker_state.record_due_outcome(self.db, due, None, f"skipped: {exc}")
+            worker_state.record_due_outcome(self.db, due, None, f"skipped: {exc}", self.keep)
             return
-        worker_state.record_due_outcome(self.db, due, op_id, "started")
+        worker_state.record_due_outcome(self.db, due, op_id, "started", self.keep)
         log.info("scheduled sync #%s started (due at %s)", op_id, _when(due))
         self.follow(op_id)
 

@@ -19,9 +19,11 @@ from sqlalchemy.exc import IntegrityError
 from .db import Database
 from .models import ScheduledRun, SyncOperation, SyncWorker
 from .operations import ACTIVE
+from .schedule import NEVER
 from .status import as_utc, utcnow
 
 FORGET_WORKERS_AFTER = timedelta(days=7)  # a dead worker's row still says "the schedule was X"
+KEEP_DUE_TIMES = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -98,13 +100,25 @@ def decide_due_time(db: Database, scheduled_for: datetime, worker_id: str) -> bo
 
 
 def record_due_outcome(
-    db: Database, scheduled_for: datetime, operation_id: int | None, note: str
+    db: Database,
+    scheduled_for: datetime,
+    operation_id: int | None,
+    note: str,
+    keep: timedelta = KEEP_DUE_TIMES,
 ) -> None:
+    """What became of a due time; due times older than `keep` (longer than any worker could
+    still compute them) are forgotten, except NEVER, the first run of a never-synced catalog."""
     with db.write() as s:
         s.execute(
             update(ScheduledRun)
             .where(ScheduledRun.scheduled_for == scheduled_for.replace(tzinfo=None))
             .values(operation_id=operation_id, note=note[:500])
+        )
+        s.execute(
+            delete(ScheduledRun).where(
+                ScheduledRun.scheduled_for < utcnow() - keep,
+                ScheduledRun.scheduled_for > NEVER.replace(tzinfo=None),
+            )
         )
 
 

@@ -250,3 +250,21 @@ def test_cli_sync_runs_in_the_foreground_even_in_worker_mode(sqlite_url, sheet_s
     sync = CatalogSync(api_settings(sheet_server.url, sqlite_url))
     assert sync.history()[0].started_via == "Command line"
     sync.close()
+
+
+def test_old_due_times_are_forgotten_but_not_the_first_run(sqlite_url):
+    from datetime import UTC, datetime
+
+    from synccore import worker_state
+    from synccore.schedule import NEVER
+
+    sync = CatalogSync(api_settings("http://127.0.0.1:9", sqlite_url))
+    now = datetime.now(UTC)
+    for due in (NEVER, now - timedelta(days=8), now - timedelta(days=6)):
+        assert worker_state.decide_due_time(sync.db, due, "w1")
+    assert not worker_state.decide_due_time(sync.db, NEVER, "w2")  # the database decides
+    worker_state.record_due_outcome(sync.db, now - timedelta(days=6), None, "skipped")
+    with sync.db.session() as s:
+        kept = sorted(r.scheduled_for for r in s.scalars(select(ScheduledRun)))
+    assert kept == [NEVER.replace(tzinfo=None), (now - timedelta(days=6)).replace(tzinfo=None)]
+    sync.close()
