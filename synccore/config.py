@@ -56,6 +56,7 @@ class Settings:
     notify_after_failures: int = 1  # failures in a row before the first notification
     dashboard_url: str | None = None  # linked from notifications
     run_syncs_in: str = "dashboard"  # or "worker": Sync Now leaves the sync to a worker
+    keep_syncs: int = 200  # history (results, row errors) kept for this many recent syncs
 
     @property
     def is_demo(self) -> bool:
@@ -99,7 +100,8 @@ class Settings:
             return "the bundled demo sheet"
         if self.is_csv:
             return f"CSV file {self.sheet}"
-        return f"Google Sheet {self.sheet}"
+        tab = f', worksheet "{self.worksheet}"' if self.worksheet else ""
+        return f"Google Sheet {self.sheet}{tab}"  # the worksheet too: the guard compares these
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -194,7 +196,16 @@ def load_settings(
         notify_after_failures=after_failures,
         dashboard_url=str(get("SYNCCORE_DASHBOARD_URL")) if get("SYNCCORE_DASHBOARD_URL") else None,
         run_syncs_in=run_in,
+        keep_syncs=_at_least_one("SYNCCORE_KEEP_SYNCS", number("SYNCCORE_KEEP_SYNCS", 200, int)),
     )
+
+
+def _at_least_one(name: str, value: int) -> int:
+    if value < 1:
+        raise ConfigurationError(
+            f"{name} must be at least 1 (the number of most recent syncs whose history is kept)."
+        )
+    return value
 
 
 def resolve_sqlite_path(database_url: str) -> Path | None:

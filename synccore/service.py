@@ -26,6 +26,7 @@ from .operations import Progress
 from .progress import SHUTDOWN_ERROR, SHUTDOWN_MESSAGE, shutdown_requested
 from .schedule import Schedule, next_run, parse_stored
 from .status import OperationStatus, RowErrorRecord, SyncSummary, as_utc
+from .sync import MAX_STORED_ROW_ERRORS
 
 ProgressCallback = Callable[[Progress], None]
 log = logging.getLogger(__name__)
@@ -208,8 +209,10 @@ class CatalogSync:
             )
             return [SyncSummary.from_row(r, trigger, by_worker) for r, trigger, by_worker in rows]
 
-    def row_errors(self, operation_id: int, limit: int = 10_000) -> list[RowErrorRecord]:
-        """The rows a sync could not take, in sheet order."""
+    def row_errors(
+        self, operation_id: int, limit: int = MAX_STORED_ROW_ERRORS
+    ) -> list[RowErrorRecord]:
+        """The rows a sync could not take, in sheet order (by default all that were stored)."""
         with self.db.session() as s:
             rows = s.scalars(
                 select(SyncRowError)

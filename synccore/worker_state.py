@@ -12,8 +12,9 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .db import Database
@@ -146,19 +147,22 @@ def take_waiting_sync(db: Database) -> int | None:
     if op_id is None:
         return None
     with db.write() as s:
-        taken = s.execute(  # type: ignore[attr-defined]  # a CursorResult: it has rowcount
-            update(SyncOperation)
-            .where(
-                SyncOperation.id == op_id,
-                SyncOperation.active_slot == ACTIVE,
-                SyncOperation.awaiting_worker.is_(True),
-            )
-            .values(
-                awaiting_worker=False,
-                run_by_worker=True,
-                host=socket.gethostname()[:200],
-                pid=os.getpid(),
-                heartbeat_at=utcnow(),
-            )
+        taken = cast(
+            CursorResult,
+            s.execute(
+                update(SyncOperation)
+                .where(
+                    SyncOperation.id == op_id,
+                    SyncOperation.active_slot == ACTIVE,
+                    SyncOperation.awaiting_worker.is_(True),
+                )
+                .values(
+                    awaiting_worker=False,
+                    run_by_worker=True,
+                    host=socket.gethostname()[:200],
+                    pid=os.getpid(),
+                    heartbeat_at=utcnow(),
+                )
+            ),
         ).rowcount
     return op_id if taken else None
