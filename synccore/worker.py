@@ -110,9 +110,10 @@ class Worker:
         )
         if due is None or due == self._last_due:
             return
-        self._last_due = due
-        if not worker_state.decide_due_time(self.db, due, self.id):
-            return  # another worker has it
+        mine = worker_state.decide_due_time(self.db, due, self.id)
+        self._last_due = due  # decided, by this worker or another: not asked again
+        if not mine:
+            return
         who = f"schedule ({self.schedule.describe()})"
         try:
             op_id = self.sync.start_sync(who, trigger="schedule")
