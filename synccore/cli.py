@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import notify
 from .catalog import AlbumFilter
 from .config import Settings, load_settings
-from .db import sqlite_access_problem
+from .db import database_failure
 from .errors import SyncAlreadyRunning, SyncError
 from .operations import Progress, default_user
 from .progress import shutdown_requested
@@ -272,7 +272,7 @@ def _run(args, settings: Settings) -> int:
         say(f"Configuration problem: {exc}", file=sys.stderr)
         return _failed(args)
     except (SQLAlchemyError, OSError) as exc:
-        say(_database_problem(exc, settings), file=sys.stderr)
+        say(database_failure(exc, settings), file=sys.stderr)
         return _failed(args)
     try:
         code = COMMANDS[args.command](sync, args)
@@ -281,7 +281,7 @@ def _run(args, settings: Settings) -> int:
     except (SQLAlchemyError, OSError) as exc:
         if isinstance(exc, BrokenPipeError):
             raise
-        say(_database_problem(exc, settings), file=sys.stderr)
+        say(database_failure(exc, settings), file=sys.stderr)
         return _failed(args)
     finally:
         notify.wait_for_deliveries()  # here, not at exit: Apprise needs threads to send
@@ -291,34 +291,6 @@ def _run(args, settings: Settings) -> int:
 def _failed(args) -> int:
     """A check that cannot look is as bad as the worst it could find (3), not "failed" (1)."""
     return EXIT_STUCK if args.command == "check" else EXIT_FAILED
-
-
-def _database_problem(exc: Exception, settings: Settings) -> str:
-    """One line for the person at the terminal: for SQLite, the file or folder that cannot be
-    written; otherwise the failure's kind and the URL with its password hidden, never the
-    driver's text, which can quote the connection string."""
-    problem = sqlite_access_problem(settings.database_url)
-    if problem:
-        return problem
-    if settings.database_url.lower().startswith("sqlite"):
-        return (
-            f"The SQLite database {settings.describe_database()} could not be used "
-            f"({type(exc).__name__}: {_sqlite_reason(exc)}). Check that SYNCCORE_DATABASE_URL "
-            "points at a Catalog Sync database file."
-        )
-    return (
-        f"The catalog database did not answer ({type(exc).__name__}). Check "
-        f"SYNCCORE_DATABASE_URL ({settings.describe_database()}) and that the database "
-        "server is running."
-    )
-
-
-def _sqlite_reason(exc: Exception) -> str:
-    """SQLite's own words ("database is locked", "file is not a database"): they name no
-    secret, as a SQLite URL carries no password."""
-    orig = getattr(exc, "orig", None) or exc
-    text = getattr(orig, "strerror", None) or str(orig).strip()
-    return text.splitlines()[0][:200] if text else "no details"
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .config import resolve_sqlite_path
+from .config import Settings, resolve_sqlite_path
 from .errors import ConfigurationError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -163,6 +163,34 @@ def sqlite_access_problem(database_url: str) -> str | None:
             f"(the database's -wal and -shm files). {fix}"
         )
     return None
+
+
+def database_failure(exc: Exception, settings: Settings) -> str:
+    """A database failure in one line for a person (terminal or page): for SQLite, the file
+    or folder that cannot be written; otherwise the failure's kind and the URL with its
+    password hidden, never the driver's text, which can quote the connection string."""
+    problem = sqlite_access_problem(settings.database_url)
+    if problem:
+        return problem
+    if settings.database_url.lower().startswith("sqlite"):
+        return (
+            f"The SQLite database {settings.describe_database()} could not be used "
+            f"({type(exc).__name__}: {_sqlite_reason(exc)}). Check that SYNCCORE_DATABASE_URL "
+            "points at a Catalog Sync database file."
+        )
+    return (
+        f"The catalog database did not answer ({type(exc).__name__}). Check "
+        f"SYNCCORE_DATABASE_URL ({settings.describe_database()}) and that the database "
+        "server is running."
+    )
+
+
+def _sqlite_reason(exc: Exception) -> str:
+    """SQLite's own words ("database is locked", "file is not a database"): they name no
+    secret, as a SQLite URL carries no password."""
+    orig = getattr(exc, "orig", None) or exc
+    text = getattr(orig, "strerror", None) or str(orig).strip()
+    return text.splitlines()[0][:200] if text else "no details"
 
 
 def _alembic_config() -> Config:
