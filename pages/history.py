@@ -32,7 +32,8 @@ def sync_details(summary: SyncSummary) -> None:
         st.markdown(plain(summary.error))
     st.caption(
         plain(
-            f"Triggered by {summary.triggered_by} from {summary.source}; started "
+            f"Triggered by {summary.triggered_by} ({summary.started_via}) from "
+            f"{summary.source}; started "
             f"{format_time(summary.started_at, zone)}, "
             f"took {format_duration(summary.duration_seconds)}."
         )

@@ -1,7 +1,8 @@
 """`synccore` / `python -m synccore`: the same public API from a terminal or cron.
 
 Exit codes: 0 success (warnings included), 1 failed, 3 another sync is already active,
-141 output pipe closed early (`synccore albums | head`), as for a tool ended by SIGPIPE.
+141 output pipe closed early (`synccore albums | head`), as for a tool ended by SIGPIPE;
+`check` has its own (see `cmd_check`).
 
 Human output goes through `say`, which escapes control characters: sheet text reaches the
 terminal as text, never as a command to it.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import signal
@@ -19,16 +21,19 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import notify
 from .catalog import AlbumFilter
 from .config import Settings, load_settings
 from .db import database_failure
 from .errors import SyncAlreadyRunning, SyncError
 from .operations import Progress, default_user
 from .progress import shutdown_requested
-from .service import CatalogSync, running_here, stop_running_syncs
+from .service import CatalogSync, follow_until_done
 from .status import OperationStatus
+from .worker import run_worker
 
 EXIT_OK, EXIT_FAILED, EXIT_BUSY, EXIT_PIPE = 0, 1, 3, 141
+EXIT_STUCK = 3  # `check`: a sync is stuck, no worker keeps the schedule, or it cannot look
 
 # C0 controls, DEL and C1 controls: ESC starts the sequences that clear the screen, set the
 # window title or write the clipboard (OSC 52); U+009B is a one-character CSI; CR and BS
@@ -108,19 +113,13 @@ def cmd_sync(sync: CatalogSync, args) -> int:
         )
     bar = TerminalProgress()
     try:
-        op_id = sync.start_sync(default_user(), force=args.force, on_progress=bar)
+        op_id = sync.start_sync(default_user(), force=args.force, on_progress=bar, trigger="cli")
     except SyncAlreadyRunning as exc:
         bar.done()
         say(exc, file=sys.stderr)
         return EXIT_BUSY
-    # The sync runs in a thread so that a stop (SIGTERM, Ctrl-C) is answered at once, even
-    # while the sync waits on a stalled Google request.
-    while (status := _own_operation(sync, op_id)).is_active and running_here(op_id):
-        if shutdown_requested.is_set():
-            stop_running_syncs()
-            status = _own_operation(sync, op_id)
-            break
-        shutdown_requested.wait(0.2)
+    follow_until_done(sync, op_id)  # a stop (SIGTERM, Ctrl-C) ends it at once
+    status = _own_operation(sync, op_id)
     bar.done()
     if args.json:
         _print_json(status.to_json())
@@ -166,11 +165,32 @@ def cmd_history(sync: CatalogSync, args) -> int:
     for r in runs:
         say(
             f"#{r.operation_id:<5} {r.finished_at:%Y-%m-%d %H:%M} {r.status.value:<24} "
-            f"{r.duration_seconds:7.1f}s  {r.total:>8,} albums  by {r.triggered_by}"
+            f"{r.duration_seconds:7.1f}s  {r.total:>8,} albums  by {r.triggered_by} "
+            f"({r.started_via})"
         )
     if not runs:
         say("No syncs yet.")
     return EXIT_OK
+
+
+def cmd_check(sync: CatalogSync, args) -> int:
+    """Exit 0 healthy, 1 last sync failed, 2 stale or never synced, 3 stuck or no worker."""
+    health = sync.health()
+    if args.json:
+        _print_json(health.to_json())
+    else:
+        say(health.summary)
+    return health.code
+
+
+def cmd_worker(sync: CatalogSync, args) -> int:
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("apprise").setLevel(logging.WARNING)  # not "Notifying 1 service(s)."
+    return run_worker(sync)
 
 
 def cmd_cancel(sync: CatalogSync, args) -> int:
@@ -224,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("history", "past syncs")
     p.add_argument("--limit", type=int, default=20)
     add("cancel", "ask the running sync to stop")
+    add("check", "health for monitoring: exit 0 ok, 1 failed, 2 stale, 3 stuck or no worker")
+    add("worker", "run scheduled syncs and the dashboard's syncs until stopped")
     p = add("albums", "the catalog, newest first")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--offset", type=int, default=0)
@@ -243,6 +265,8 @@ COMMANDS = {
     "status": cmd_status,
     "history": cmd_history,
     "cancel": cmd_cancel,
+    "check": cmd_check,
+    "worker": cmd_worker,
     "albums": cmd_albums,
 }
 
@@ -261,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
     except SyncError as exc:
         say(f"Configuration problem: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return _failed(args)
     try:
         return _run(args, settings)
     except BrokenPipeError:
@@ -276,10 +300,10 @@ def _run(args, settings: Settings) -> int:
         sync = CatalogSync(settings)
     except SyncError as exc:
         say(f"Configuration problem: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return _failed(args)
     except (SQLAlchemyError, OSError) as exc:
         say(database_failure(exc, settings), file=sys.stderr)
-        return EXIT_FAILED
+        return _failed(args)
     try:
         code = COMMANDS[args.command](sync, args)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
@@ -288,9 +312,15 @@ def _run(args, settings: Settings) -> int:
         if isinstance(exc, BrokenPipeError):
             raise
         say(database_failure(exc, settings), file=sys.stderr)
-        return EXIT_FAILED
+        return _failed(args)
     finally:
+        notify.wait_for_deliveries()  # here, not at exit: Apprise needs threads to send
         sync.close()
+
+
+def _failed(args) -> int:
+    """A check that cannot look is as bad as the worst it could find (3), not "failed" (1)."""
+    return EXIT_STUCK if args.command == "check" else EXIT_FAILED
 
 
 if __name__ == "__main__":

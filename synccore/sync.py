@@ -695,6 +695,7 @@ def execute_operation(
             f"Sync failed: {exc.headline}",
             error=str(exc),
             progress=reporter.current,
+            guard_stopped=isinstance(exc, RemovalGuardTripped),
         )
     except Exception as exc:  # an outage or a bug: record it, never leave it active
         if isinstance(exc, DBAPIError) and _database_unavailable(exc):

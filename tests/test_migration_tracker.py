@@ -57,7 +57,7 @@ def make_previous_release_catalog(url: str, revision: str) -> None:
     engine.dispose()
 
 
-@pytest.mark.parametrize("previous", ["0001", "0002_album_title_key"])
+@pytest.mark.parametrize("previous", ["0001", "0003_worker_notify"])
 def test_upgrade_keeps_every_album_with_its_genre_and_location(
     database_url, tmp_path: Path, previous: str
 ):

@@ -5,15 +5,15 @@ Today's single genre becomes a one-element genre list and the artist's country b
 album's location; the next sync fills in the rest (every album's content hash changes with
 the new fields, so every album is rewritten once).
 
-Revision ID: 0003_tracker_columns
-Revises: 0002_album_title_key
+Revision ID: 0004_tracker_columns
+Revises: 0003_worker_notify
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_tracker_columns"
-down_revision = "0002_album_title_key"
+revision = "0004_tracker_columns"
+down_revision = "0003_worker_notify"
 branch_labels = None
 depends_on = None
 
