@@ -219,7 +219,7 @@ def refresh_genre_counts(db: Database, op_id: int) -> None:
     then only the genres whose count moved are written.
     """
     with db.session() as s:
-        listed = dict(
+        listed: dict[int, int] = dict(
             s.execute(
                 select(ALBUM_GENRES.c.genre_id, func.count()).group_by(ALBUM_GENRES.c.genre_id)
             ).all()
