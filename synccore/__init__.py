@@ -12,6 +12,7 @@ The public API, for the dashboard and the command line:
 from .catalog import AlbumFilter, AlbumPage, AlbumView, CatalogFacets
 from .config import Settings, load_settings
 from .errors import (
+    CancelRefused,
     ConfigurationError,
     RemovalGuardTripped,
     SourceError,
@@ -24,6 +25,7 @@ from .service import CatalogSync
 from .status import OperationStatus, RowErrorRecord, SyncSummary
 
 __all__ = [
+    "CancelRefused",
     "AlbumFilter",
     "AlbumPage",
     "AlbumView",

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .catalog import AlbumFilter
 from .config import load_settings
-from .errors import SyncAlreadyRunning, SyncError
+from .errors import CancelRefused, SyncAlreadyRunning, SyncError
 from .operations import Progress, default_user
 from .progress import shutdown_requested
 from .service import CatalogSync, running_here, stop_running_syncs
@@ -131,7 +131,12 @@ def cmd_history(sync: CatalogSync, args) -> int:
 
 
 def cmd_cancel(sync: CatalogSync, args) -> int:
-    if sync.cancel_sync(default_user()):
+    try:
+        requested = sync.cancel_sync(default_user())
+    except CancelRefused as exc:
+        print(f"Not cancelled: {exc}")
+        return EXIT_FAILED
+    if requested:
         print("Cancel requested; the sync stops after its current batch.")
         return EXIT_OK
     print("No sync is running.")

@@ -3,6 +3,11 @@
 SQLite gets two engines over one file: readers begin deferred transactions, which WAL never
 blocks, while writers begin `IMMEDIATE` so they queue on the busy timeout up front instead of
 failing mid-transaction when a read lock cannot be upgraded. PostgreSQL uses one engine.
+
+On PostgreSQL, which several hosts share, heartbeats are written and judged by the server's
+clock (`Database.now`), so no host compares its own clock with another's; and every write
+transaction bounds how long it waits on a lock or sits idle (`write_timeout`), so a sync frozen
+inside a transaction cannot hold its locks, and the next sync, for longer than that.
 """
 
 from __future__ import annotations
@@ -17,14 +22,19 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from datetime import datetime
+
+from sqlalchemy import DateTime, Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
 from .errors import ConfigurationError
+from .status import utcnow
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+DEFAULT_WRITE_TIMEOUT = 30.0  # seconds; CatalogSync passes the heartbeat timeout
 _MIGRATION_LOCK_ID = 0x5_1C_C0_2E  # arbitrary constant for pg_advisory_lock
 _migrated: set[str] = set()
 _migrated_lock = threading.Lock()
@@ -58,10 +68,28 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     return engine
 
 
-class Database:
-    """Engines and session factories for one database URL; migrated on construction."""
+def clock_now(is_sqlite: bool) -> ColumnElement[datetime] | datetime:
+    """Naive UTC from the database server's clock on PostgreSQL (an expression the server
+    evaluates, per statement); on SQLite, whose file belongs to one host, that host's clock."""
+    if is_sqlite:
+        return utcnow()
+    return func.timezone("utc", func.statement_timestamp(), type_=DateTime())
 
-    def __init__(self, url: str):
+
+def session_now(s: Session) -> ColumnElement[datetime] | datetime:
+    """`clock_now` for the database session `s` is bound to."""
+    return clock_now(s.get_bind().dialect.name == "sqlite")
+
+
+class Database:
+    """Engines and session factories for one database URL; migrated on construction.
+
+    `write_timeout` (seconds, PostgreSQL): the longest a write transaction waits for a lock
+    (`lock_timeout`) or stays open idle between statements (`idle_in_transaction_session_
+    timeout`; the server then ends the session, releasing its locks).
+    """
+
+    def __init__(self, url: str, *, write_timeout: float = DEFAULT_WRITE_TIMEOUT):
         try:
             self.url = normalize_url(url)
             backend = make_url(self.url).get_backend_name()
@@ -71,6 +99,7 @@ class Database:
                 "sqlite:///catalog.db or postgresql://user@host/dbname."
             ) from exc
         self.is_sqlite = backend == "sqlite"
+        self._timeout_ms = str(max(1, round(write_timeout * 1000)))
         if self.is_sqlite:
             database = make_url(self.url).database
             if database and database != ":memory:":
@@ -95,7 +124,24 @@ class Database:
     def write(self) -> Iterator[Session]:
         """A write transaction, committed on success and rolled back on any error."""
         with self._write() as s, s.begin():
+            if not self.is_sqlite:
+                s.execute(
+                    text(
+                        "SELECT set_config('lock_timeout', :ms, true), "
+                        "set_config('idle_in_transaction_session_timeout', :ms, true)"
+                    ),
+                    {"ms": self._timeout_ms},
+                )
             yield s
+
+    def now(self) -> ColumnElement[datetime] | datetime:
+        """The time heartbeats are written with and judged by (see `clock_now`)."""
+        return clock_now(self.is_sqlite)
+
+    def server_time(self, s: Session) -> datetime:
+        """`now()` as a value, read in session `s` (one round trip on PostgreSQL)."""
+        value = self.now()
+        return value if isinstance(value, datetime) else s.scalar(select(value))
 
     def dispose(self) -> None:
         self.read_engine.dispose()

@@ -4,7 +4,8 @@ Exclusivity rests on the unique index over `sync_operations.active_slot`: claimi
 INSERT with `active_slot = 1`, and the database refuses a second one. A `SELECT ... FOR
 UPDATE` over zero rows locks nothing, so no check-then-insert could give this guarantee.
 A running sync heartbeats; one whose heartbeat is older than the timeout is retired as
-interrupted by whoever looks next, which frees the slot.
+interrupted by whoever looks next, which frees the slot. Heartbeats are written and judged by
+one clock, `Database.now` (the server's on PostgreSQL), never by comparing two hosts' clocks.
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ import socket
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .config import Settings
-from .db import Database
-from .errors import SyncAlreadyRunning, SyncInterrupted
+from .db import Database, session_now
+from .errors import CancelRefused, SyncAlreadyRunning, SyncInterrupted
 from .models import SyncOperation, SyncResult, SyncRowError, SyncStage, SyncStatus
-from .status import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def claim(db: Database, settings: Settings, triggered_by: str, *, force: bool = 
     Raises `SyncAlreadyRunning` naming who holds the slot. A stale holder is retired first.
     """
     recover_stale(db, settings.heartbeat_timeout)
-    now = utcnow()
+    now = db.now()
     op = SyncOperation(
         active_slot=ACTIVE,
         status=SyncStatus.PENDING.value,
@@ -86,7 +86,7 @@ def active_operation(db: Database) -> SyncOperation | None:
 
 def recover_stale(db: Database, heartbeat_timeout: float) -> int:
     """Mark active operations whose heartbeat is older than the timeout as interrupted."""
-    cutoff = utcnow() - timedelta(seconds=heartbeat_timeout)
+    cutoff = db.now() - timedelta(seconds=heartbeat_timeout)
     with db.session() as s:  # a cheap read first, so the 2 s rerun never takes a write lock
         stale = s.scalars(
             select(SyncOperation.id).where(
@@ -115,7 +115,7 @@ def heartbeat(db: Database, op_id: int) -> bool:
         result = s.execute(
             update(SyncOperation)
             .where(SyncOperation.id == op_id, SyncOperation.active_slot == ACTIVE)
-            .values(heartbeat_at=utcnow())
+            .values(heartbeat_at=db.now())
         )
         return _must_stop(s, op_id, result.rowcount)
 
@@ -130,19 +130,22 @@ def _must_stop(s, op_id: int, rowcount: int) -> bool:
     return bool(s.scalar(select(SyncOperation.cancel_requested).where(SyncOperation.id == op_id)))
 
 
-def fence(s, op_id: int) -> None:
+def fence(s, op_id: int, *, removed: int | None = None) -> None:
     """At the end of a write transaction: refresh the heartbeat and lock the operation's row,
     or raise `SyncInterrupted` (rolling the batch back) if the operation no longer holds the
-    active slot.
+    active slot. `removed` records, in the same transaction, how many albums it marked removed.
 
     Every batch ends with this, so a sync retired as stale (its process was frozen or cut off
     from the database, and another sync may have started) cannot commit one more batch when
     it wakes; and from here to the commit, nobody can retire it.
     """
+    values: dict = {"heartbeat_at": session_now(s)}
+    if removed is not None:
+        values["removed"] = removed
     held = s.execute(
         update(SyncOperation)
         .where(SyncOperation.id == op_id, SyncOperation.active_slot == ACTIVE)
-        .values(heartbeat_at=utcnow())
+        .values(**values)
     ).rowcount
     if not held:
         log.warning("sync %s no longer holds the active slot (retired as stale); stopping", op_id)
@@ -153,7 +156,11 @@ def fence(s, op_id: int) -> None:
 
 @dataclass
 class Progress:
-    """A snapshot of progress the engine writes; counters are totals so far."""
+    """A snapshot of progress the engine writes; counters are totals so far.
+
+    `removed` is for display only: the operation's stored count is written by the transaction
+    that marks the albums removed (see `fence`), so it is always the number committed.
+    """
 
     stage: SyncStage
     message: str
@@ -182,22 +189,50 @@ def write_progress(db: Database, op_id: int, p: Progress) -> bool:
                 updated=p.updated,
                 unchanged=p.unchanged,
                 failed=p.failed,
-                removed=p.removed,
-                heartbeat_at=utcnow(),
+                heartbeat_at=db.now(),
             )
         )
         return _must_stop(s, op_id, result.rowcount)
 
 
 def request_cancel(db: Database, requested_by: str) -> bool:
-    """Flag the active sync for cancellation; it stops at its next batch boundary."""
-    with db.write() as s:
-        result = s.execute(
-            update(SyncOperation)
-            .where(SyncOperation.active_slot == ACTIVE)
-            .values(cancel_requested=True, cancelled_by=(requested_by or "unknown user")[:200])
-        )
-        return result.rowcount > 0
+    """Flag the active sync for cancellation; it stops at its next batch boundary.
+
+    Returns False when no sync is active. Raises `CancelRefused` once the sync is finalizing:
+    it then marks removed albums in one transaction and records the result, which a cancel
+    would not stop. The sync reads the flag in the same transaction that moves it to
+    finalizing, so a cancel accepted before that is always honoured, never dropped.
+    """
+    finalizing = SyncStage.FINALIZING.value
+    active = SyncOperation.active_slot == ACTIVE
+    with db.session() as s:  # a read first: on SQLite, finalizing holds the write lock
+        current = s.execute(
+            select(SyncOperation.stage, SyncOperation.cancel_requested).where(active)
+        ).first()
+    if current is None:
+        return False
+    if current.stage != finalizing or current.cancel_requested:
+        with db.write() as s:
+            accepted = s.execute(
+                update(SyncOperation)
+                .where(
+                    active,
+                    or_(
+                        SyncOperation.stage.is_(None),
+                        SyncOperation.stage != finalizing,
+                        SyncOperation.cancel_requested.is_(True),
+                    ),
+                )
+                .values(cancel_requested=True, cancelled_by=(requested_by or "unknown user")[:200])
+            ).rowcount
+            if accepted:
+                return True
+            if s.scalar(select(SyncOperation.stage).where(active)) != finalizing:
+                return False  # it ended meanwhile
+    raise CancelRefused(
+        "The sync is finalizing (marking removed albums and recording the result) and "
+        "can no longer be cancelled; it ends in a moment."
+    )
 
 
 def finish(
@@ -214,11 +249,10 @@ def finish(
     """End an operation: free the slot, record the result and row errors in one transaction.
 
     Returns False when the operation had already ended (e.g. retired as stale meanwhile).
+    `removed` is kept as the removal transaction recorded it. `only_if_stale_before` is a
+    time (or SQL time expression) the heartbeat must be older than.
     """
-    now = utcnow()
-    values: dict = dict(
-        active_slot=None, status=status.value, message=message[:500], error=error, finished_at=now
-    )
+    values: dict = dict(active_slot=None, status=status.value, message=message[:500], error=error)
     if progress is not None:
         values.update(
             processed=progress.processed,
@@ -227,9 +261,9 @@ def finish(
             updated=progress.updated,
             unchanged=progress.unchanged,
             failed=progress.failed,
-            removed=progress.removed,
         )
     with db.write() as s:
+        values["finished_at"] = now = db.server_time(s)
         where = [SyncOperation.id == op_id, SyncOperation.active_slot == ACTIVE]
         if only_if_stale_before is not None:
             where.append(SyncOperation.heartbeat_at < only_if_stale_before)

@@ -68,7 +68,11 @@ class CatalogSync:
 
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or load_settings()
-        self.db = Database(self.settings.database_url)
+        # a write waits on a lock, or idles in a transaction, no longer than a sync may go
+        # without a heartbeat (PostgreSQL): see `Database`
+        self.db = Database(
+            self.settings.database_url, write_timeout=self.settings.heartbeat_timeout
+        )
 
     # -- running ---------------------------------------------------------------------------
 
@@ -112,7 +116,9 @@ class CatalogSync:
         return status
 
     def cancel_sync(self, requested_by: str) -> bool:
-        """Ask the active sync to stop at its next batch; False when none is active."""
+        """Ask the active sync to stop at its next batch; False when none is active.
+
+        Raises `CancelRefused` (its message says why) once the sync is finalizing."""
         return operations.request_cancel(self.db, requested_by)
 
     # -- reading status ------------------------------------------------------------------
