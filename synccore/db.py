@@ -5,9 +5,11 @@ blocks, while writers begin `IMMEDIATE` so they queue on the busy timeout up fro
 failing mid-transaction when a read lock cannot be upgraded. PostgreSQL uses one engine.
 
 On PostgreSQL, which several hosts share, heartbeats are written and judged by the server's
-clock (`Database.now`), so no host compares its own clock with another's; and every write
-transaction bounds how long it waits on a lock or sits idle (`write_timeout`), so a sync frozen
-inside a transaction cannot hold its locks, and the next sync, for longer than that.
+clock (`Database.now`), so no host compares its own clock with another's. A sync frozen
+inside a transaction must not hold up the next one with its locks: a sync's write transactions
+carry a shared advisory lock naming the sync, by which whoever retires it ends their sessions
+(`end_sessions_of`); and every write transaction bounds how long it waits on a lock or sits
+idle (`write_timeout`), for whatever that misses.
 """
 
 from __future__ import annotations
@@ -68,6 +70,25 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     return engine
 
 
+# PostgreSQL: bounds for a write transaction, and for a sync's, a shared advisory lock keyed on
+# (this schema, the sync's id): pg_locks then shows which sessions write for a sync.
+_BOUNDS = (
+    "set_config('lock_timeout', :ms, true), "
+    "set_config('idle_in_transaction_session_timeout', :ms, true)"
+)
+_BOUNDED = text(f"SELECT {_BOUNDS}")
+_BOUNDED_FOR_SYNC = text(
+    f"SELECT {_BOUNDS}, "
+    "pg_advisory_xact_lock_shared(hashtext(current_schema()), CAST(:sync_id AS integer))"
+)
+_END_SYNC_SESSIONS = text(
+    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND classid = hashtext(current_schema())::oid AND objid = CAST(:sync_id AS oid) "
+    "AND objsubid = 2 AND pid <> pg_backend_pid()"
+)
+
+
 def clock_now(is_sqlite: bool) -> ColumnElement[datetime] | datetime:
     """Naive UTC from the database server's clock on PostgreSQL (an expression the server
     evaluates, per statement); on SQLite, whose file belongs to one host, that host's clock."""
@@ -121,18 +142,29 @@ class Database:
             yield s
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """A write transaction, committed on success and rolled back on any error."""
+    def write(self, *, sync_id: int | None = None) -> Iterator[Session]:
+        """A write transaction, committed on success and rolled back on any error.
+
+        `sync_id`: the transaction writes the catalog for that sync (see `end_sessions_of`).
+        """
         with self._write() as s, s.begin():
             if not self.is_sqlite:
                 s.execute(
-                    text(
-                        "SELECT set_config('lock_timeout', :ms, true), "
-                        "set_config('idle_in_transaction_session_timeout', :ms, true)"
-                    ),
-                    {"ms": self._timeout_ms},
+                    _BOUNDED if sync_id is None else _BOUNDED_FOR_SYNC,
+                    {"ms": self._timeout_ms, "sync_id": sync_id},
                 )
             yield s
+
+    def end_sessions_of(self, sync_id: int) -> int:
+        """End (pg_terminate_backend) the sessions inside a write transaction for a sync that
+        was retired, so the locks they hold are released now; return how many. SQLite: 0 (a
+        frozen writer holds the file's lock until the busy timeout of the others)."""
+        if self.is_sqlite:
+            return 0
+        with self.session() as s:
+            ended = s.execute(_END_SYNC_SESSIONS, {"sync_id": sync_id}).all()
+            s.commit()
+        return len(ended)
 
     def now(self) -> ColumnElement[datetime] | datetime:
         """The time heartbeats are written with and judged by (see `clock_now`)."""

@@ -94,7 +94,7 @@ def recover_stale(db: Database, heartbeat_timeout: float) -> int:
             )
         ).all()
     for op_id in stale:
-        finish(
+        retired = finish(
             db,
             op_id,
             SyncStatus.INTERRUPTED,
@@ -106,7 +106,22 @@ def recover_stale(db: Database, heartbeat_timeout: float) -> int:
             ),
             only_if_stale_before=cutoff,
         )
+        if retired:
+            _end_sessions(db, op_id)
     return len(stale)
+
+
+def _end_sessions(db: Database, op_id: int) -> None:
+    """A retired sync frozen inside a transaction keeps its locks until its session ends: end
+    it now, so the next sync does not wait on them (the database's write timeouts bound that
+    wait anyway, e.g. where this role may not end other sessions)."""
+    try:
+        ended = db.end_sessions_of(op_id)
+    except Exception:  # noqa: BLE001 - the bounded lock waits remain the fallback
+        log.warning("could not end the sessions of retired sync %s", op_id, exc_info=True)
+        return
+    if ended:
+        log.warning("ended %s database session(s) of retired sync %s", ended, op_id)
 
 
 def heartbeat(db: Database, op_id: int) -> bool:

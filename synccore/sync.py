@@ -274,7 +274,7 @@ def mark_removed(db: Database, ids: list[int], op_id: int) -> int:
     chunk = 50 if hook else REMOVAL_CHUNK
     now = utcnow()
     marked = 0
-    with db.write() as s:
+    with db.write(sync_id=op_id) as s:
         for start in range(0, len(ids), chunk):
             if shutdown_requested.is_set():
                 raise SyncInterrupted(SHUTDOWN_MESSAGE)
