@@ -238,30 +238,35 @@ def test_faketime_really_moves_the_clock(faketime):
 
 
 @pytest.mark.postgres
-def test_a_host_whose_clock_is_ahead_never_retires_a_healthy_sync(postgres_url, faketime):
+def test_a_host_whose_clock_is_ahead_never_retires_a_healthy_sync(
+    postgres_url, slow_sheet_api, faketime
+):
     """Before: the fast host judged the healthy sync's heartbeat by its own clock, found it
     two minutes old, retired it ("stopped responding") and started a second sync."""
-    with sheet_api(latency=4.0) as server:  # the healthy sync lasts 10 s or more
-        serve_sheet(server, version_rows(40, 0))
-        env = cli_env(postgres_url, server, SYNCCORE_HEARTBEAT_TIMEOUT=str(HEARTBEAT_TIMEOUT))
-        sync = CatalogSync(api_settings(server.url, postgres_url))
-        healthy = start_cli_sync(env)
-        try:
-            wait_for(lambda: running_stage(sync.db, healthy), 60, "the healthy sync to start")
-            time.sleep(HEARTBEAT_TIMEOUT)
-            moved = skewed_cli(faketime, SKEW, env, "sync")
-            assert moved.returncode == 3, moved
-            assert "Sync already in progress (started by " in moved.stderr
-            status = skewed_cli(faketime, SKEW, env, "status", "--json")
-            assert json.loads(status.stdout)["status"] == "running", status
-            out, err = healthy.communicate(timeout=120)
-        finally:
-            if healthy.poll() is None:
-                healthy.kill()
-        assert healthy.returncode == 0, out + err
-        assert [h.status for h in sync.history()] == [SyncStatus.COMPLETED]
-        assert operation_count(sync.db) == 1
-        sync.close()
+    serve_sheet(slow_sheet_api, version_rows(40, 0))
+    # the healthy sync's first request takes 25 s (it heartbeats meanwhile), so it is surely
+    # running while the moved processes start and look
+    slow_sheet_api.inject("slow", times=1, delay=25)
+    env = cli_env(postgres_url, slow_sheet_api, SYNCCORE_HEARTBEAT_TIMEOUT=str(HEARTBEAT_TIMEOUT))
+    sync = CatalogSync(api_settings(slow_sheet_api.url, postgres_url))
+    healthy = start_cli_sync(env)
+    try:
+        wait_for(lambda: running_stage(sync.db, healthy), 60, "the healthy sync to start")
+        time.sleep(HEARTBEAT_TIMEOUT)
+        status = skewed_cli(faketime, SKEW, env, "status", "--json")
+        assert json.loads(status.stdout)["operation"]["status"] == "running", status
+        moved = skewed_cli(faketime, SKEW, env, "sync")
+        assert moved.returncode == 3, moved
+        assert "Sync already in progress (started by " in moved.stderr
+        assert healthy.poll() is None, "the healthy sync ended before the moved process looked"
+        out, err = healthy.communicate(timeout=120)
+    finally:
+        if healthy.poll() is None:
+            healthy.kill()
+    assert healthy.returncode == 0, out + err
+    assert [h.status for h in sync.history()] == [SyncStatus.COMPLETED]
+    assert operation_count(sync.db) == 1
+    sync.close()
 
 
 @pytest.mark.postgres
