@@ -108,7 +108,7 @@ def render_controls(dash: Dashboard, status: OperationStatus | None, synced_at) 
         ),
     )
     if active:
-        finalizing = status.stage == SyncStage.FINALIZING.value
+        finalizing = status is not None and status.stage == SyncStage.FINALIZING.value
         row.button(
             "Cancel",
             key="cancel-sync",

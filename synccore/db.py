@@ -18,14 +18,13 @@ import fcntl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from datetime import datetime
-
 from sqlalchemy import DateTime, Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -173,7 +172,10 @@ class Database:
     def server_time(self, s: Session) -> datetime:
         """`now()` as a value, read in session `s` (one round trip on PostgreSQL)."""
         value = self.now()
-        return value if isinstance(value, datetime) else s.scalar(select(value))
+        if isinstance(value, datetime):
+            return value
+        server: datetime = s.execute(select(value)).scalar_one()
+        return server
 
     def dispose(self) -> None:
         self.read_engine.dispose()

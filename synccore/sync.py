@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import DBAPIError
 
 from . import operations
@@ -278,11 +278,13 @@ def mark_removed(db: Database, ids: list[int], op_id: int) -> int:
         for start in range(0, len(ids), chunk):
             if shutdown_requested.is_set():
                 raise SyncInterrupted(SHUTDOWN_MESSAGE)
-            marked += s.execute(
+            result = s.execute(
                 update(Album)
                 .where(Album.id.in_(ids[start : start + chunk]), Album.removed_at.is_(None))
                 .values(removed_at=now, updated_at=now, last_sync_id=op_id)
-            ).rowcount
+            )
+            assert isinstance(result, CursorResult)
+            marked += result.rowcount
             if hook:
                 _removal_hook(hook, op_id, marked)
         if shutdown_requested.is_set():

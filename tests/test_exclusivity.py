@@ -28,7 +28,6 @@ from synccore.models import SyncOperation, SyncResult
 from synccore.status import utcnow
 from synccore.testing.fake_sheets import FakeSheetsServer
 
-from .test_crashes import cli_env, running_stage, start_cli_sync
 from .support_sheets import (
     active_operations,
     api_settings,
@@ -40,6 +39,7 @@ from .support_sheets import (
     version_rows,
     wait_for,
 )
+from .test_crashes import cli_env, running_stage, start_cli_sync
 
 ROOT = Path(__file__).resolve().parents[1]
 PROCESSES, THREADS_PER_PROCESS, LOCAL_THREADS = 4, 4, 16
