@@ -25,10 +25,10 @@ from .service import CatalogSync
 from .status import OperationStatus, RowErrorRecord, SyncSummary
 
 __all__ = [
-    "CancelRefused",
     "AlbumFilter",
     "AlbumPage",
     "AlbumView",
+    "CancelRefused",
     "CatalogFacets",
     "CatalogSync",
     "ConfigurationError",

@@ -679,3 +679,31 @@ def test_a_sync_frozen_inside_a_batch_does_not_hold_up_the_next_one(postgres_url
     assert status.status is SyncStatus.INTERRUPTED and "heartbeat" in status.error
     assert_catalog_equals(sync.db, expected_from_rows(rows))
     sync.close()
+
+
+@pytest.mark.postgres
+def test_a_sync_blocked_on_another_sessions_lock_fails_clearly_within_the_timeout(
+    postgres_url, tmp_path
+):
+    """Whatever holds the catalog's locks (here a session that locked a lookup table), a sync
+    waits no longer than the heartbeat timeout for them, then fails saying so."""
+    from synccore.config import Settings
+
+    from .conftest import write_sheet_csv
+
+    sheet = write_sheet_csv(tmp_path / "sheet.csv", [album(n) for n in range(10)])
+    sync = CatalogSync(Settings(database_url=postgres_url, sheet=str(sheet), heartbeat_timeout=2))
+    locker = sa.create_engine(normalize_url(postgres_url))
+    with locker.begin() as conn:
+        conn.execute(sa.text("LOCK TABLE artists IN EXCLUSIVE MODE"))
+        started = time.monotonic()
+        status = sync.run_sync("tester")
+        took = time.monotonic() - started
+    locker.dispose()
+    assert status.status is SyncStatus.FAILED
+    assert status.message == "Sync failed: the catalog stayed locked by another database session."
+    assert "longer than the heartbeat timeout (2 s)" in status.error
+    assert took < 2 + 15
+    assert stored_albums(sync.db) == [] and not active_operations(sync.db)
+    assert sync.run_sync("tester").status is SyncStatus.COMPLETED
+    sync.close()
