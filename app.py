@@ -16,10 +16,12 @@ from streamlit_autorefresh import st_autorefresh
 
 from dashboard.context import (
     Dashboard,
+    Viewer,
     database_problem,
     open_dashboard,
     problems_shown,
     render_account,
+    viewer_now,
 )
 from dashboard.lastsync import render_last_synced
 from dashboard.syncstatus import render_outcome, render_progress
@@ -40,13 +42,29 @@ DEMO_NOTE = (
 )
 
 
-def start_sync(dash: Dashboard) -> None:
+def clicking_viewer() -> Viewer | None:
+    """Who pressed Sync Now or Cancel, if they may: decided now, from the settings and the
+    sign-in as they are at the click, never from the run that drew the button (which may be
+    stale, and a browser can send a click for a disabled button). Otherwise leave the reason
+    as the notice."""
+    try:
+        viewer = viewer_now()
+    except SyncError as exc:
+        st.session_state[NOTICE] = f"Your permission to sync could not be checked: {exc}"
+        return None
+    if not viewer.can_sync:
+        st.session_state[NOTICE] = viewer.read_only_reason
+        return None
+    return viewer
+
+
+def start_sync(sync: CatalogSync) -> None:
     """Sync Now: runs as a callback, so the rerun it triggers already shows the new sync."""
-    if not dash.viewer.can_sync:  # the button is disabled, but never trust the browser
-        st.session_state[NOTICE] = dash.viewer.read_only_reason
+    viewer = clicking_viewer()
+    if viewer is None:
         return
     try:
-        dash.sync.start_sync(dash.viewer.name)
+        sync.start_sync(viewer.name)
     except SyncAlreadyRunning as exc:
         st.session_state[NOTICE] = f"{exc} Its progress is shown below."
     except SyncError as exc:
@@ -55,12 +73,12 @@ def start_sync(dash: Dashboard) -> None:
         st.session_state[NOTICE] = database_problem(exc)
 
 
-def cancel_sync(dash: Dashboard) -> None:
-    if not dash.viewer.can_sync:
-        st.session_state[NOTICE] = dash.viewer.read_only_reason
+def cancel_sync(sync: CatalogSync) -> None:
+    viewer = clicking_viewer()
+    if viewer is None:
         return
     try:
-        if not dash.sync.cancel_sync(dash.viewer.name):
+        if not sync.cancel_sync(viewer.name):
             st.session_state[NOTICE] = "There was no sync to cancel: it had already ended."
     except SyncError as exc:  # CancelRefused: the sync is finalizing
         st.session_state[NOTICE] = f"Not cancelled: {exc}"
@@ -97,7 +115,7 @@ def render_controls(dash: Dashboard, status: OperationStatus | None, synced_at) 
         icon=":material/hourglass_top:" if active else ":material/sync:",
         disabled=active or not can_sync,
         on_click=start_sync,
-        args=(dash,),
+        args=(dash.sync,),
         width=BUTTON_WIDTH,
         help=dash.viewer.read_only_reason
         if not can_sync
@@ -113,9 +131,9 @@ def render_controls(dash: Dashboard, status: OperationStatus | None, synced_at) 
             "Cancel",
             key="cancel-sync",
             icon=":material/stop_circle:",
-            disabled=not can_sync or status.cancel_requested or finalizing,
+            disabled=not can_sync or bool(status and status.cancel_requested) or finalizing,
             on_click=cancel_sync,
-            args=(dash,),
+            args=(dash.sync,),
             width=BUTTON_WIDTH,
             help="The sync is finalizing: its removals and result are being recorded, which "
             "cannot be stopped now."

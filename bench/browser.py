@@ -18,6 +18,8 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from synccore import OperationStatus
+
 from .common import API_KEY, REPO, Context, Figure, database, slowdown, sync_settings
 
 CHROMIUM = "/usr/bin/chromium"
@@ -109,7 +111,7 @@ def _open_sync_page(browser, url: str):
     return page
 
 
-def _wait_until_done(viewer, op_after: int, timeout: float = 900) -> object:
+def _wait_until_done(viewer, op_after: int, timeout: float = 900) -> OperationStatus:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status = viewer.current_status()
@@ -142,6 +144,7 @@ def watched_sync(ctx: Context, tabs_list=(0, 5, 10), rounds: int = 2) -> list[Fi
                 viewer = CatalogSync(sync_settings(db, ctx.server.url, sheet))
                 status = _wait_until_done(viewer, 0)
                 viewer.close()
+                assert status.finished_at is not None  # _wait_until_done returns an ended sync
                 took = (status.finished_at - status.started_at).total_seconds()
                 seconds[tabs] = min(took, seconds.get(tabs, took))
                 for page in watchers:

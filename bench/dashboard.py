@@ -174,7 +174,8 @@ def first_feedback(ctx: Context, repeats: int = 5) -> list[Figure]:
 
     sheet = ctx.sheet(ctx.sizes.large)["key"]
     kind = "sqlite" if "sqlite" in ctx.options.dbs else ctx.options.dbs[0]
-    first_status, first_rows = [], []
+    first_status: list[float] = []
+    first_rows: list[float] = []
     with database(kind, ctx.options.workdir, "feedback") as db:
         sync = CatalogSync(
             sync_settings(db, ctx.server.url, sheet, read_quota_per_minute=1_000_000)
@@ -190,7 +191,7 @@ def first_feedback(ctx: Context, repeats: int = 5) -> list[Figure]:
                 if status and status.id == op_id and status.message and seen is None:
                     seen = now - started
                 if status and status.id == op_id and "rows read" in status.message:
-                    first_status.append(seen)
+                    first_status.append(now - started if seen is None else seen)
                     first_rows.append(now - started)
                     break
                 if status and status.id == op_id and not status.is_active:

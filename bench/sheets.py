@@ -147,7 +147,8 @@ def render_row(values: list[object], link: str | None) -> bytes:
 
 def render_sheet(spec: SheetSpec) -> tuple[list[bytes], int, int]:
     """(pre-rendered rows, column count, albums edited) for the whole sheet."""
-    rendered, columns, edited = [], 1, []
+    rendered: list[bytes] = []
+    columns, edited = 1, list[int]()
     for values, link in sheet_rows(spec, edited):
         rendered.append(render_row(values, link))
         columns = max(columns, len(values))

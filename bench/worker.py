@@ -139,6 +139,9 @@ class _Quiet:
     def fetched(self, rows_read: int, rows_expected: int | None) -> None:
         pass
 
+    def check_stop(self) -> None:
+        pass
+
     def waiting(self, message: str) -> None:
         pass
 

@@ -51,25 +51,36 @@ class Viewer:
 
 
 def may_sync(
-    auth_configured: bool, logged_in: bool, email: str | None, allowed: Iterable[str]
+    auth_configured: bool,
+    logged_in: bool,
+    email: str | None,
+    allowed: Iterable[str],
+    *,
+    email_verified: bool,
 ) -> bool:
     """Who may start and cancel syncs.
 
     Without a login configured (local use) anyone may. With one, only a signed-in user whose
-    email is in the allowed list (case-insensitive); an empty list allows no one (fail closed).
+    email the sign-in provider has verified and which is in the allowed list
+    (case-insensitive): an unverified address is only a claim (some providers let anyone set
+    any address). An empty list allows no one (fail closed).
     """
-    if not auth_configured:
-        return True
-    if not logged_in or not email:
-        return False
-    return email.strip().casefold() in {a.strip().casefold() for a in allowed if a.strip()}
+    return (
+        read_only_reason(auth_configured, logged_in, email, allowed, email_verified=email_verified)
+        is None
+    )
 
 
 def read_only_reason(
-    auth_configured: bool, logged_in: bool, email: str | None, allowed: Iterable[str]
+    auth_configured: bool,
+    logged_in: bool,
+    email: str | None,
+    allowed: Iterable[str],
+    *,
+    email_verified: bool,
 ) -> str | None:
     """Why the viewer may only watch, written for them; None when they may sync."""
-    if may_sync(auth_configured, logged_in, email, allowed):
+    if not auth_configured:
         return None
     if not logged_in:
         return (
@@ -80,16 +91,31 @@ def read_only_reason(
             "Your sign-in did not share an email address, so this dashboard cannot check "
             "whether you may sync. You can follow the sync status read-only."
         )
-    if not any(a.strip() for a in allowed):
+    if not email_verified:
+        return (
+            f"You are signed in as {email}, but your email address is not verified with the "
+            "sign-in provider, so it cannot be checked against SYNCCORE_ALLOWED_USERS. Verify "
+            "it with the provider and sign in again; until then you can follow the sync "
+            "status read-only."
+        )
+    allowed_keys = {a.strip().casefold() for a in allowed if a.strip()}
+    if not allowed_keys:
         return (
             "Syncing is limited to the people listed in SYNCCORE_ALLOWED_USERS, and the list "
             "is empty. Ask the administrator to add your email address."
         )
+    if email.strip().casefold() in allowed_keys:
+        return None
     return (
         f"You are signed in as {email}, which is not in SYNCCORE_ALLOWED_USERS, so you can "
         "follow the sync status but not start or cancel a sync. Ask the administrator to "
         "add your address."
     )
+
+
+def claim_is_true(value: Any) -> bool:
+    """An OpenID Connect boolean claim: true, or the string "true" some providers send."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
 def local_user_name() -> str:
@@ -102,23 +128,33 @@ def local_user_name() -> str:
 
 def current_viewer(settings: Settings, secrets: Mapping[str, Any]) -> Viewer:
     auth_configured = bool(secrets.get("auth"))
-    logged_in, email, name = False, None, None
+    logged_in, email, name, verified = False, None, None, False
     if auth_configured:
         user = st.user
         logged_in = bool(user.get("is_logged_in"))
         if logged_in:
             email = _str_or_none(user.get("email"))
             name = email or _str_or_none(user.get("name"))
+            verified = claim_is_true(user.get("email_verified"))
+    reason = read_only_reason(
+        auth_configured, logged_in, email, settings.allowed_users, email_verified=verified
+    )
     return Viewer(
         name=name or local_user_name(),
         email=email,
         auth_configured=auth_configured,
         logged_in=logged_in,
-        can_sync=may_sync(auth_configured, logged_in, email, settings.allowed_users),
-        read_only_reason=read_only_reason(
-            auth_configured, logged_in, email, settings.allowed_users
-        ),
+        can_sync=reason is None,
+        read_only_reason=reason,
     )
+
+
+def viewer_now() -> Viewer:
+    """Who is pressing a button and what they may do, decided at the click: a button callback
+    calls this instead of trusting the run that drew the button, so a user removed from the
+    allowlist (or signed out) since then is refused. Raises SyncError on broken settings."""
+    secrets = read_secrets()
+    return current_viewer(load_settings(secrets), secrets)
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -1,7 +1,6 @@
 """The rows a sync could not take: a table to read and a CSV to fix them from.
 
-CSV cells that a spreadsheet would run as a formula (leading = + - @, tab or carriage return,
-and their full-width forms) get a leading single quote, so opening the download is safe.
+The CSV neutralises formula-looking cells like every download (see csvexport).
 """
 
 from __future__ import annotations
@@ -15,16 +14,10 @@ import streamlit as st
 
 from synccore.status import RowErrorRecord
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+from .csvexport import neutralise_cell
+
 TABLE_ROW_LIMIT = 5_000  # the CSV always has every stored row
 STORED_ROW_LIMIT = 100_000  # the engine stores at most this many per sync (sync.py)
-
-
-def neutralise_cell(value: object) -> object:
-    """Prefix a single quote to text a spreadsheet would treat as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def row_errors_frame(errors: Sequence[RowErrorRecord]) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from dashboard.catalogview import (
     spotify_url,
 )
 from dashboard.context import open_dashboard, problems_shown, settings_fingerprint
+from dashboard.csvexport import render_csv_download
 from dashboard.follow import follow_active_sync
 from dashboard.text import plain
 from synccore import AlbumFilter, AlbumView
@@ -105,8 +106,9 @@ with problems_shown():
 
 st.caption(showing_caption(result.total, page, page_size))
 if result.items:
+    frame = albums_frame(result.items, show_removed=include_removed)
     event = st.dataframe(
-        albums_frame(result.items, show_removed=include_removed),
+        frame,
         hide_index=True,
         column_config=COLUMN_CONFIG,
         height=min(len(result.items), 15) * ROW_HEIGHT + ROW_HEIGHT + 3,
@@ -116,6 +118,12 @@ if result.items:
         placeholder="",
     )
     st.pagination(pages, default=page, key=page_key, max_visible_pages=9)
+    render_csv_download(
+        frame,
+        "Download this page (CSV)",
+        file_name=f"catalog-page-{page}.csv",
+        key="catalog-csv",
+    )
     selected = event.selection.rows if event else []
     if selected and selected[0] < len(result.items):
         album_details(result.items[selected[0]])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.context import open_dashboard, problems_shown
+from dashboard.csvexport import render_csv_download
 from dashboard.follow import follow_active_sync
 from dashboard.historyview import history_frame, speed_chart, speed_frame, status_label
 from dashboard.rowerrors import STORED_ROW_LIMIT, render_row_errors
@@ -74,8 +75,9 @@ if len(speeds) >= 1:
     left.altair_chart(speed_chart(speeds, "Duration (s)"), width="stretch")
     right.altair_chart(speed_chart(speeds, "Albums per second"), width="stretch")
 
+history = history_frame(syncs, zone)
 st.dataframe(
-    history_frame(syncs, zone),
+    history,
     hide_index=True,
     column_config={
         "Sync": st.column_config.NumberColumn(format="#%d", width="small"),
@@ -87,6 +89,7 @@ st.dataframe(
     key="history-table",
     placeholder="",
 )
+render_csv_download(history, "Download history (CSV)", "sync-history.csv", key="history-csv")
 
 st.subheader("Sync details and failed rows", anchor=False)
 by_id = {s.operation_id: s for s in syncs}

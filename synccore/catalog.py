@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from .models import Album, Artist, Genre, VocalStyle
+from .rows import normalize_name
 from .status import as_utc
 
 MONTHS = (
@@ -77,14 +78,30 @@ def display_release(year: int | None, month: int | None, day: int | None, text: 
     return text or "TBA"
 
 
+def search_condition(text: str) -> ColumnElement[bool]:
+    """Albums whose title or artist contains `text`, literally and ignoring case.
+
+    Both sides are in rows.normalize_name's form (NFKC, Unicode case folding, spaces
+    collapsed): the stored `Album.title_key` and `Artist.name_key`, and the search text folded
+    here in Python. So "große" finds "Große Nacht" and "ÅNGEST" finds "Ångest" with the same
+    results on SQLite (whose lower() and LIKE fold ASCII only) and PostgreSQL, and the scan
+    costs no per-row function call (a Python function registered on SQLite connections would
+    run for each of a million albums on every search and count, and PostgreSQL would need its
+    own). `%`, `_` and the escape character match themselves.
+    NUL is dropped, as it is from sheet text (PostgreSQL refuses it in a query).
+    """
+    term = normalize_name(text.replace("\x00", ""))
+    return or_(
+        Album.title_key.contains(term, autoescape=True),
+        Artist.name_key.contains(term, autoescape=True),
+    )
+
+
 def _filtered(query: Select, f: AlbumFilter) -> Select:
     if not f.include_removed:
         query = query.where(Album.removed_at.is_(None))
     if f.search.strip():
-        pattern = f"%{f.search.strip().casefold()}%"
-        query = query.where(
-            or_(func.lower(Album.title).like(pattern), Artist.name_key.like(pattern))
-        )
+        query = query.where(search_condition(f.search))
     if f.genres:
         query = query.where(Genre.name.in_(f.genres))
     if f.vocal_styles:

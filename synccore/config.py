@@ -56,7 +56,8 @@ class Settings:
 
     @property
     def is_csv(self) -> bool:
-        return bool(self.sheet) and self.sheet.lower().endswith(".csv") and "://" not in self.sheet
+        sheet = self.sheet or ""
+        return sheet.lower().endswith(".csv") and "://" not in sheet
 
     @property
     def spreadsheet_key(self) -> str:

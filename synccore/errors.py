@@ -54,6 +54,15 @@ class MalformedResponse(SourceError):
     """The Sheets API answered with something that is not what the API documents."""
 
 
+class ResponseTooLarge(SourceError):
+    """An answer was bigger than the size cap; reading stopped there (never retried)."""
+
+
+class RedirectRefused(SourceError):
+    """The API or token endpoint answered a redirect; it was not followed, so no credentials
+    went to another address."""
+
+
 class TransientSourceError(SourceError):
     """A failure worth retrying: rate limit, server error, timeout, connection reset.
 

@@ -92,6 +92,10 @@ class Album(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(1100), unique=True)
     title: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    # The title in rows.normalize_name's form, what the Catalog search matches (see
+    # catalog.search_condition). Every write sets it; the '' default only lets migration 0002
+    # add the column to a full table without rebuilding it before the backfill.
+    title_key: Mapped[str] = mapped_column(String(NAME_LENGTH), server_default="")
     artist_id: Mapped[int] = mapped_column(ForeignKey("artists.id"))
     genre_id: Mapped[int | None] = mapped_column(ForeignKey("genres.id"))
     vocal_style_id: Mapped[int | None] = mapped_column(ForeignKey("vocal_styles.id"))

@@ -43,7 +43,7 @@ class Reporter:
         self.clock = clock
         self.current: Progress | None = None
         self.cancel_requested = False
-        self._last_write = float("-inf")
+        self._last_write = self._last_poll = float("-inf")
         self.writes = 0
 
     def update(self, progress: Progress, *, force: bool = False) -> None:
@@ -69,6 +69,20 @@ class Reporter:
             raise SyncInterrupted(SHUTDOWN_MESSAGE)
         if self.cancel_requested:
             raise SyncCancelled("Sync cancelled.")
+
+    def poll_stop(self, every: float = 1.0) -> None:
+        """`check_stop` for a wait with nothing to show (a request in flight), called often:
+        asks the database for a cancel at most once per `every` seconds, since the heartbeat
+        thread asks only every few seconds."""
+        now = self.clock()
+        if now - self._last_poll >= every:
+            self._last_poll = now
+            try:
+                if operations.heartbeat(self.db, self.op_id):
+                    self.cancel_requested = True
+            except Exception:  # noqa: BLE001 - the heartbeat thread will ask again
+                log.warning("checking sync %s for a cancel failed", self.op_id, exc_info=True)
+        self.check_stop()
 
 
 class Heartbeat:

@@ -311,7 +311,7 @@ class ReleaseDate:
         """What a person reads: "2025-03-14", "March 2025", "2025", or the text ("TBA" if none)."""
         if self.precision == DAY:
             return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
-        if self.precision == MONTH:
+        if self.precision == MONTH and self.month is not None:
             return f"{MONTH_NAMES[self.month - 1]} {self.year}"
         if self.precision == YEAR:
             return str(self.year)
@@ -615,7 +615,7 @@ def _too_long(artist: str, title: str, artist_key: str, title_key: str) -> str |
 
 
 def _facet_problem(label: str, text: str | None, key: str | None, limit: int) -> str | None:
-    if text is not None and (len(text) > limit or len(key) > limit):
+    if text is not None and (len(text) > limit or len(key or "") > limit):
         return f"{label} is longer than {limit} characters ({len(text)}); shorten it in the sheet"
     return None
 

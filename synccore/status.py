@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from .models import SyncOperation, SyncResult, SyncRowError, SyncStatus
 
 
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
 def as_utc(value: datetime | None) -> datetime | None:
     """Stored times are naive UTC (SQLite keeps no zone); hand them out zone-aware."""
     if value is None:

@@ -101,6 +101,9 @@ class _FetchListener:
             gc.collect()
         self.reporter.check_stop()  # a cancel or a server stop ends a retry wait too
 
+    def check_stop(self) -> None:
+        self.reporter.poll_stop()  # a cancel or a server stop ends a request in flight too
+
 
 def fetch_message(source: SheetSource) -> str:
     return getattr(source, "fetch_message", "Fetching albums from Google Sheets")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from .db import Database
 from .models import Album, Artist, Genre, VocalStyle
 from .operations import fence
-from .rows import AlbumRow
+from .rows import AlbumRow, normalize_name
 from .status import utcnow
 
 ALBUMS: Table = Album.__table__  # type: ignore[assignment]
@@ -114,6 +114,7 @@ def _album_values(r: AlbumRow, cache: LookupCache) -> dict:
     return {
         "key": r.key,
         "title": r.title,
+        "title_key": normalize_name(r.title),
         "artist_id": cache.artists[r.artist_key][0],
         "genre_id": cache.genres[r.genre_key][0] if r.genre_key else None,
         "vocal_style_id": cache.vocal_styles[r.vocal_style_key][0] if r.vocal_style_key else None,

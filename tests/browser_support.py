@@ -108,6 +108,19 @@ class StreamlitServer:
         self.log.close()
 
 
+def require_chromium() -> None:
+    """Skip a browser test where Debian's Chromium is missing, but fail it under CI=true:
+    CI installs Chromium, so a missing one is a broken setup, not a reason to skip."""
+    import pytest
+
+    if Path(CHROMIUM).exists():
+        return
+    problem = f"{CHROMIUM} is missing (apt-get install chromium)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(problem)
+    pytest.skip(problem)
+
+
 def launch_chromium(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 

@@ -9,7 +9,8 @@ Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
-import os
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,10 +24,10 @@ from synccore import CatalogSync, load_settings  # noqa: E402
 from synccore.testing.fake_sheets import FakeSheetsServer, FakeWorksheet  # noqa: E402
 
 from .browser_support import (  # noqa: E402
-    CHROMIUM,
     FrameCounter,
     StreamlitServer,
     launch_chromium,
+    require_chromium,
     screenshot,
     wait_for_app_run,
 )
@@ -38,23 +39,16 @@ EXPECT_TIMEOUT_MS = 15_000  # a generous wait on a busy machine, not a speed che
 SHEET_KEY = "browser0test0sheet0key000000"
 API_KEY = "AIzaSy-browser-test-api-key-0123456789"
 XSS_TITLE = "<img src=x onerror=alert(1)>"
+FORMULA_TITLE = '=HYPERLINK("http://evil.example/x","Click")'
 ALBUMS = 6_000
 LATENCY = 2.0  # seconds per Sheets API request: the sync spans several 2 s refreshes
 IDLE_WATCH_MS = 5_000
 VIEWPORT = {"width": 1280, "height": 1400}
 
 
-def _chromium_problem() -> str | None:
-    return None if Path(CHROMIUM).exists() else f"{CHROMIUM} is missing (apt-get install chromium)"
-
-
 @pytest.fixture(scope="module")
 def browser():
-    problem = _chromium_problem()
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(problem)
-        pytest.skip(problem)
+    require_chromium()
     expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = launch_chromium(playwright)
@@ -67,6 +61,7 @@ def browser():
 def sheets_api():
     rows = [album(n, date=f"2025-{1 + n % 12:02d}-{1 + n % 28:02d}") for n in range(ALBUMS)]
     rows.append(album(ALBUMS, album=XSS_TITLE, artist="Markup Tester", date="2025-06-01"))
+    rows.append(album(ALBUMS + 1, album=FORMULA_TITLE, artist="Formula Tester", date="2025-06-02"))
     server = FakeSheetsServer(latency=LATENCY, api_keys=[API_KEY])
     server.add_spreadsheet(SHEET_KEY, [FakeWorksheet("Albums", 0, [HEADER, *rows])], public=True)
     server.start()
@@ -171,7 +166,7 @@ def test_press_sync_watch_it_run_and_a_second_tab_sees_it(browser, dashboard):
 
     wait_for_app_run(page)
     expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text(
-        f"Sync complete! Updated {ALBUMS + 1:,} albums"
+        f"Sync complete! Updated {ALBUMS + 2:,} albums"
     )
     expect(sync_button(page)).to_be_enabled()
     assert last_synced_text(page).startswith("Last synced: ")
@@ -224,7 +219,7 @@ def test_rate_limit_wait_shows_as_such_and_the_sync_carries_on(browser, dashboar
     page.close()
 
 
-def test_album_named_like_html_renders_as_text(browser, dashboard):
+def ensure_synced(dashboard) -> None:
     engine = CatalogSync(load_settings(environ=dashboard.settings))
     try:
         status = engine.current_status()
@@ -233,6 +228,9 @@ def test_album_named_like_html_renders_as_text(browser, dashboard):
     finally:
         engine.close()
 
+
+def test_album_named_like_html_renders_as_text(browser, dashboard):
+    ensure_synced(dashboard)
     page, _ = open_app(browser, dashboard.url + "/catalog")
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -255,6 +253,42 @@ def test_album_named_like_html_renders_as_text(browser, dashboard):
     page.wait_for_timeout(500)  # give a broken image's onerror time to fire, were there one
     assert dialogs == []
     screenshot(page, "catalog-html-album-as-text")
+    page.close()
+
+
+def assert_no_builtin_export(page: Page, table) -> None:
+    """Hovering a table shows its toolbar (search, fullscreen) but no "Download as CSV"."""
+    table.hover()
+    expect(table.get_by_role("button", name="Fullscreen")).to_be_visible()
+    expect(page.get_by_role("button", name="Download as CSV")).to_have_count(0)
+
+
+def downloaded_csv(page: Page, label: str) -> list[list[str]]:
+    with page.expect_download() as info:
+        page.get_by_role("button", name=label).click()
+    text = Path(info.value.path()).read_text(encoding="utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_tables_export_only_neutralised_csv(browser, dashboard):
+    ensure_synced(dashboard)
+    page, _ = open_app(browser, dashboard.url + "/catalog")
+    search = page.get_by_label("Search artist or album")
+    search.fill("Formula Tester")
+    search.press("Enter")
+    wait_for_app_run(page)
+    expect(page.get_by_text("Showing 1-1 of 1 album")).to_be_visible()
+    assert_no_builtin_export(page, page.get_by_test_id("stDataFrame"))
+    rows = downloaded_csv(page, "Download this page (CSV)")
+    album_column = rows[0].index("Album")
+    assert [r[album_column] for r in rows[1:]] == ["'" + FORMULA_TITLE]
+    screenshot(page, "catalog-no-builtin-export")
+
+    page.get_by_role("link", name="History").click()
+    wait_for_app_run(page)
+    assert_no_builtin_export(page, page.get_by_test_id("stDataFrame").first)
+    rows = downloaded_csv(page, "Download history (CSV)")
+    assert rows[0][:3] == ["Sync", "Started", "Status"] and len(rows) >= 2
     page.close()
 
 

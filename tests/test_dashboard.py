@@ -266,9 +266,14 @@ def test_signed_out_viewer_reads_status_only(secrets, other):
 
 def test_signed_in_user_not_on_the_allowlist_is_read_only(secrets):
     secrets = {**secrets, "auth": AUTH, "SYNCCORE_ALLOWED_USERS": "alice@example.com"}
-    at = make_app(secrets, user={"is_logged_in": True, "email": "eve@example.com"}).run()
+    user = {"is_logged_in": True, "email": "eve@example.com", "email_verified": True}
+    at = make_app(secrets, user=user).run()
     assert button(at, "sync-now").disabled
     assert "eve@example.com, which is not in SYNCCORE_ALLOWED_USERS" in page_text(at)
+
+
+ALICE = {"is_logged_in": True, "email": "Alice@Example.com", "email_verified": True}
+NOT_VERIFIED = "your email address is not verified with the sign-in provider"
 
 
 @pytest.mark.parametrize(
@@ -276,12 +281,69 @@ def test_signed_in_user_not_on_the_allowlist_is_read_only(secrets):
 )  # TOML list
 def test_allowlisted_user_syncs_and_is_recorded(secrets, other, allowed):
     secrets = {**secrets, "auth": AUTH, "SYNCCORE_ALLOWED_USERS": allowed}
-    at = make_app(secrets, user={"is_logged_in": True, "email": "Alice@Example.com"}).run()
+    at = make_app(secrets, user=ALICE).run()
     assert not button(at, "sync-now").disabled
     button(at, "sync-now").click().run()
     status = wait_until_idle(other)
     assert status.triggered_by == "Alice@Example.com"
     assert status.status is SyncStatus.COMPLETED
+
+
+@pytest.mark.parametrize("verified", [False, "false", None])  # None: the claim is missing
+def test_allowlisted_but_unverified_email_may_not_sync(secrets, other, verified):
+    secrets = {**secrets, "auth": AUTH, "SYNCCORE_ALLOWED_USERS": "alice@example.com"}
+    user = {**ALICE, "email_verified": verified}
+    if verified is None:
+        del user["email_verified"]
+    at = make_app(secrets, user=user).run()
+    assert button(at, "sync-now").disabled
+    assert NOT_VERIFIED in page_text(at)
+
+
+def test_unverified_email_may_not_cancel(secrets, other):
+    secrets = {**secrets, "auth": AUTH, "SYNCCORE_ALLOWED_USERS": "alice@example.com"}
+    claim(other)
+    at = make_app(secrets, user={**ALICE, "email_verified": False}).run()
+    assert button(at, "cancel-sync").disabled
+    assert NOT_VERIFIED in page_text(at)
+
+
+def test_verified_email_given_as_text_may_sync(secrets, other):
+    secrets = {**secrets, "auth": AUTH, "SYNCCORE_ALLOWED_USERS": "alice@example.com"}
+    at = make_app(secrets, user={**ALICE, "email_verified": "true"}).run()
+    button(at, "sync-now").click().run()
+    assert wait_until_idle(other).triggered_by == "Alice@Example.com"
+
+
+def test_removal_from_the_allowlist_after_the_page_was_drawn_refuses_the_click(secrets, other):
+    secrets = {**secrets, "auth": AUTH, "SYNCCORE_ALLOWED_USERS": "alice@example.com"}
+    at = make_app(secrets, user=ALICE).run()
+    assert not button(at, "sync-now").disabled  # drawn while Alice was allowed
+    at.secrets["SYNCCORE_ALLOWED_USERS"] = "bob@example.com"
+    button(at, "sync-now").click().run()
+    assert other.current_status() is None
+    assert "Alice@Example.com, which is not in SYNCCORE_ALLOWED_USERS" in page_text(at)
+
+
+def test_cancel_is_decided_at_the_click_too(secrets, other):
+    secrets = {**secrets, "auth": AUTH, "SYNCCORE_ALLOWED_USERS": "alice@example.com"}
+    claim(other)
+    at = make_app(secrets, user=ALICE).run()
+    assert not button(at, "cancel-sync").disabled
+    at.user = {**ALICE, "email_verified": False}  # the session's sign-in changed since
+    button(at, "cancel-sync").click().run()
+    assert not other.current_status().cancel_requested
+    assert NOT_VERIFIED in page_text(at)
+
+
+def test_a_sign_in_no_longer_verified_at_the_click_may_not_sync(secrets, other):
+    secrets = {**secrets, "auth": AUTH, "SYNCCORE_ALLOWED_USERS": "alice@example.com"}
+    at = make_app(secrets, user=ALICE).run()
+    assert not button(at, "sync-now").disabled
+    at.user = {**ALICE, "email_verified": False}
+    button(at, "sync-now").click().run()
+    assert other.current_status() is None
+    assert NOT_VERIFIED in page_text(at)
 
 
 def test_unreachable_database_is_a_message_without_the_password(tmp_path):

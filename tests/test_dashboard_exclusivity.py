@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from synccore import CatalogSync, SyncStatus
 from synccore.models import SyncOperation
 
+from .browser_support import launch_chromium, require_chromium
 from .support_sheets import (
     active_operations,
     api_env,
@@ -32,12 +33,12 @@ from .support_sheets import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/lib/chromium/chromium"
+pytestmark = pytest.mark.browser
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
-]
+
+@pytest.fixture(autouse=True)
+def _chromium() -> None:
+    require_chromium()
 
 
 def free_port() -> int:
@@ -93,7 +94,7 @@ def test_two_dashboards_pressing_sync_at_once_start_one_sync(tmp_path):
             for port in ports:
                 wait_for(lambda port=port: answers(port), 60, f"streamlit on port {port}", 0.2)
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+                browser = launch_chromium(p)
                 pages = [browser.new_page() for _ in ports]
                 buttons = []
                 for page, port in zip(pages, ports, strict=True):
@@ -159,7 +160,7 @@ def test_sigterm_to_a_dashboard_mid_sync_marks_it_interrupted_at_once(tmp_path, 
         try:
             wait_for(lambda: answers(port), 60, "streamlit to answer", 0.2)
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+                browser = launch_chromium(p)
                 page = browser.new_page()
                 page.goto(f"http://127.0.0.1:{port}/")
                 button = page.get_by_role("button", name="Sync Now")

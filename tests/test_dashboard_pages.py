@@ -157,6 +157,18 @@ def test_history_lists_syncs_with_chart_and_row_errors(secrets, sheet, engine):
     assert "No failed rows in this sync." in page_text(at)
 
 
+def test_pages_show_formulas_as_stored_and_offer_their_own_csv(secrets, sheet, engine):
+    formula = '=HYPERLINK("http://evil.example","Click")'
+    write_sheet_csv(sheet, [album(1, album=formula), album(2, artist="+cmd|' /C calc'!A0")])
+    engine.run_sync("@someone")
+    at = open_page(secrets, "pages/catalog.py")
+    assert formula in list(at.dataframe[0].value["Album"])  # shown as stored, not prefixed
+    assert [d.proto.label for d in at.get("download_button")] == ["Download this page (CSV)"]
+    at.switch_page("pages/history.py").run()
+    assert list(at.dataframe[0].value["Triggered by"]) == ["@someone"]
+    assert "Download history (CSV)" in [d.proto.label for d in at.get("download_button")]
+
+
 def test_history_before_any_sync(secrets):
     at = open_page(secrets, "pages/history.py")
     assert "No sync has finished yet" in page_text(at)

@@ -13,13 +13,15 @@ import pandas as pd
 import pytest
 
 from dashboard.catalogview import albums_frame, page_count, showing_caption
-from dashboard.context import may_sync, read_only_reason
+from dashboard.context import claim_is_true, may_sync, read_only_reason
+from dashboard.csvexport import frame_csv, neutralise_cell
+from dashboard.historyview import history_frame
 from dashboard.lastsync import last_synced_html
-from dashboard.rowerrors import neutralise_cell, row_errors_csv
+from dashboard.rowerrors import row_errors_csv
 from dashboard.syncstatus import count_metrics, is_wait_message, outcome_text, stage_heading
 from dashboard.text import plain
 from dashboard.timefmt import format_duration
-from synccore import AlbumView, OperationStatus, RowErrorRecord, SyncStatus
+from synccore import AlbumView, OperationStatus, RowErrorRecord, SyncStatus, SyncSummary
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
@@ -119,19 +121,89 @@ def test_formula_cells_are_neutralised_in_the_csv():
     assert neutralise_cell(3) == 3
 
 
+FORMULAS = [
+    '=HYPERLINK("http://evil.example","Click")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(A1:A9)",
+    "-1+1",
+    "\tTab first",
+    "\rReturn first",
+    "＝1+1",  # full-width equals
+]
+
+
+def read_csv(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def test_catalog_csv_neutralises_formulas_in_every_text_column():
+    items = [
+        AlbumView(n, text, text, text, text, text, "2025", 2025, None, False, NOW)
+        for n, text in enumerate([*FORMULAS, "Plain -1 text"])
+    ]
+    frame = albums_frame(items)
+    rows = read_csv(frame_csv(frame))
+    for column in ("Artist", "Album", "Genre", "Vocal style", "Country"):
+        assert [r[column] for r in rows] == ["'" + f for f in FORMULAS] + ["Plain -1 text"]
+    assert frame["Album"][0] == FORMULAS[0]  # the page's table still shows the text as stored
+
+
+def test_history_csv_neutralises_text_and_keeps_numbers():
+    summary = SyncSummary(
+        operation_id=3,
+        status=SyncStatus.FAILED,
+        message="@Sync failed",
+        error=None,
+        triggered_by="=cmd|' /C calc'!A0",
+        source="CSV",
+        started_at=NOW,
+        finished_at=NOW,
+        duration_seconds=1.5,
+        total=10,
+        created=-1,  # no such count, but a number is never a formula
+        updated=0,
+        unchanged=0,
+        removed=0,
+        failed=0,
+    )
+    [row] = read_csv(frame_csv(history_frame([summary], UTC)))
+    assert row["Triggered by"] == "'=cmd|' /C calc'!A0"
+    assert row["Result"] == "'@Sync failed"
+    assert (row["Sync"], row["Duration (s)"], row["Created"]) == ("3", "1.5", "-1")
+
+
 @pytest.mark.parametrize(
-    "auth, logged_in, email, allowed, expected",
+    "auth, logged_in, email, verified, allowed, expected",
     [
-        (False, False, None, (), True),  # local use: anyone
-        (True, False, None, ("a@x.org",), False),
-        (True, True, "A@X.org", ("a@x.org",), True),  # case-insensitive
-        (True, True, "b@x.org", ("a@x.org",), False),
-        (True, True, "a@x.org", (), False),  # an empty allowlist allows no one
+        (False, False, None, False, (), True),  # local use: anyone
+        (True, False, None, False, ("a@x.org",), False),
+        (True, True, "A@X.org", True, ("a@x.org",), True),  # case-insensitive
+        (True, True, "a@x.org", False, ("a@x.org",), False),  # allowlisted, not verified
+        (True, True, "b@x.org", True, ("a@x.org",), False),
+        (True, True, "a@x.org", True, (), False),  # an empty allowlist allows no one
     ],
 )
-def test_who_may_sync(auth, logged_in, email, allowed, expected):
-    assert may_sync(auth, logged_in, email, allowed) is expected
-    assert (read_only_reason(auth, logged_in, email, allowed) is None) is expected
+def test_who_may_sync(auth, logged_in, email, verified, allowed, expected):
+    assert may_sync(auth, logged_in, email, allowed, email_verified=verified) is expected
+    reason = read_only_reason(auth, logged_in, email, allowed, email_verified=verified)
+    assert (reason is None) is expected
+
+
+@pytest.mark.parametrize(
+    "claim, verified",
+    [
+        (True, True),
+        ("true", True),
+        ("TRUE", True),
+        (False, False),
+        ("false", False),
+        (None, False),
+        (1, False),
+        ("yes", False),
+    ],
+)
+def test_only_a_true_email_verified_claim_counts(claim, verified):
+    assert claim_is_true(claim) is verified
 
 
 def test_catalog_paging_words():
@@ -186,6 +258,7 @@ def test_streamlit_config_is_for_an_internal_deployment():
     assert config["server"]["headless"] is True
     assert config["browser"]["gatherUsageStats"] is False
     assert config["client"]["showErrorDetails"] in ("type", "none")
+    assert config["client"]["disableDataExport"] is True  # tables' raw CSV export is off
 
 
 def test_failure_headline_does_not_repeat_the_cause():

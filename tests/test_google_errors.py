@@ -7,13 +7,24 @@ import json
 import logging
 import re
 import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
 
 from synccore.models import Album
+from synccore.progress import shutdown_requested
+from synccore.service import CatalogSync
+from synccore.sources.sheets import (
+    MAX_RESPONSE_BYTES,
+    TARGET_RESPONSE_BYTES,
+    GoogleSheetSource,
+)
 from synccore.testing.fake_sheets import FakeWorksheet, make_service_account, other_private_key
 
+from .support_sheets import wait_for
 from .test_sheets_source import KEY, google_settings, run, tracker_values
 
 EMAIL = "sync@test-project.iam.gserviceaccount.com"
@@ -58,10 +69,12 @@ def secrets_of(server, settings) -> list[str]:
     return found
 
 
-def assert_failed_cleanly(settings, server, catalog_before, catalog_now, caplog, expected):
+def assert_failed_cleanly(
+    settings, server, catalog_before, catalog_now, caplog, expected, source=None
+):
     """Run a sync that must fail with `expected` (a regex) and change nothing."""
     with caplog.at_level(logging.DEBUG):
-        sync, status = run(settings)
+        sync, status = run(settings, source=source)
     assert status.status.value == "failed"
     assert re.fullmatch(expected, status.error), status.error
     assert status.message.startswith("Sync failed: ")
@@ -410,3 +423,379 @@ def test_key_file_works_like_the_secret(sheet, sqlite_url, tmp_path):
         google_settings(sqlite_url, sheet, credentials_info=None, credentials_file=str(path))
     )
     assert status.status.value == "completed", status.error
+
+
+# -- a misbehaving API: answers without the cells asked for, trickles, floods, redirects ---------
+
+CHUNK = 20  # rows per request in these tests: the 100-row sheet below takes five
+
+
+@pytest.fixture
+def chunked(sqlite_url, fake_sheets):
+    """A catalog of 64 albums from a 100-row grid (68 rows used) synced in 20-row chunks;
+    returns (settings, a maker of such sources, a snapshot of the catalog)."""
+    values, links = tracker_values(albums=62)
+    fake_sheets.add_spreadsheet(KEY, [FakeWorksheet("Releases", 0, values, links, row_count=100)])
+    settings = google_settings(
+        sqlite_url, fake_sheets, max_retries=3, progress_interval=0, read_quota_per_minute=100_000
+    )
+
+    def source(**options) -> GoogleSheetSource:
+        return GoogleSheetSource(settings, chunk_rows=CHUNK, **options)
+
+    sync, status = run(settings, source=source())
+    assert status.status.value == "completed" and status.created == 64, status.error
+
+    def snapshot() -> list[tuple]:
+        with sync.db.session() as s:
+            return [
+                (a.key, a.content_hash, a.updated_at, a.removed_at)
+                for a in s.scalars(select(Album).order_by(Album.key))
+            ]
+
+    assert len(snapshot()) == 64 and all(a[3] is None for a in snapshot())
+    fake_sheets.reset_log()
+    return settings, source, snapshot
+
+
+def api_requests(server) -> list[str]:
+    return [path for _, path, _ in server.request_log if path.startswith("/v4/")]
+
+
+def grid_ranges(server) -> list[str]:
+    return [q["ranges"][0] for _, _, q in server.request_log if "includeGridData" in q]
+
+
+def shifted(answer: dict) -> dict:
+    answer["sheets"][0]["data"][0]["startRow"] = 30
+    return answer
+
+
+def cut_in_half(answer: dict) -> dict:
+    """The answer with the second half of its rows gone, as a proxy cutting a list short."""
+    for sheet in answer.get("sheets", []):
+        for block in sheet.get("data", []):
+            rows = block.get("rowData") or []
+            block["rowData"] = rows[: len(rows) // 2]
+    return answer
+
+
+BROKEN_MIDDLE_CHUNK = {
+    "empty object": ({}, "Google Sheets answered without the cells of rows 21 to 40"),
+    "error object": (
+        {"error": {"code": 500, "message": "Backend Error", "status": "INTERNAL"}},
+        "Google Sheets answered with an error instead of the cells of rows 21 to 40",
+    ),
+    "no sheets": ({"sheets": []}, "Google Sheets answered without the cells of rows 21 to 40"),
+    "no data": ({"sheets": [{}]}, "Google Sheets answered without the cells of rows 21 to 40"),
+    "wrong start row": (
+        shifted,
+        "Google Sheets answered with cells starting elsewhere than row 21 when rows 21 to 40 "
+        "were asked for",
+    ),
+}
+
+
+@pytest.mark.parametrize("answer", BROKEN_MIDDLE_CHUNK, ids=list(BROKEN_MIDDLE_CHUNK))
+def test_a_malformed_200_for_a_middle_chunk_fails_and_removes_nothing(
+    fake_sheets, chunked, caplog, answer
+):
+    settings, source, snapshot = chunked
+    server = fake_sheets
+    before = snapshot()
+    body, reason = BROKEN_MIDDLE_CHUNK[answer]
+    server.inject("answer", times=100, query_contains="!A21:", answer=body)
+    assert_failed_cleanly(
+        settings,
+        server,
+        before,
+        snapshot,
+        caplog,
+        re.escape(reason)
+        + (
+            r" after 4 attempts over \d+ s\. A proxy or firewall between this server and Google "
+            r"may be interfering\. The catalog was not changed; run the sync again later\."
+        ),
+        source=source(),
+    )
+    assert grid_ranges(server).count("'Releases'!A21:G40") == 4  # retried within the bounds
+
+
+@pytest.mark.parametrize("answer", BROKEN_MIDDLE_CHUNK, ids=list(BROKEN_MIDDLE_CHUNK))
+def test_one_malformed_200_is_retried_and_the_sync_completes(fake_sheets, chunked, answer):
+    settings, source, snapshot = chunked
+    fake_sheets.inject(
+        "answer", times=1, query_contains="!A21:", answer=BROKEN_MIDDLE_CHUNK[answer][0]
+    )
+    _, status = run(settings, source=source())
+    assert status.status.value == "completed", status.error
+    assert (status.removed, status.unchanged) == (0, 64)
+    assert all(removed is None for *_, removed in snapshot())
+
+
+def test_a_metadata_answer_without_worksheets_fails_and_removes_nothing(
+    fake_sheets, chunked, caplog
+):
+    settings, source, snapshot = chunked
+    server = fake_sheets
+    before = snapshot()
+    server.inject("answer", times=100, query_contains="properties(title)", answer={})
+    assert_failed_cleanly(
+        settings,
+        server,
+        before,
+        snapshot,
+        caplog,
+        r"Google Sheets described the spreadsheet without its worksheets after 4 attempts .*",
+        source=source(),
+    )
+
+
+def test_rows_cut_from_a_middle_chunk_once_are_found_and_nothing_is_removed(fake_sheets, chunked):
+    settings, source, snapshot = chunked
+    server = fake_sheets
+    server.inject("answer", times=1, query_contains="!A21:", answer=cut_in_half)
+    _, status = run(settings, source=source())
+    assert status.status.value == "completed", status.error
+    assert (status.removed, status.unchanged) == (0, 64)
+    assert all(removed is None for *_, removed in snapshot())
+    assert grid_ranges(server) == [
+        "'Releases'!A1:G20",
+        "'Releases'!A21:G40",  # cut to rows 21-30
+        "'Releases'!A41:G60",  # has rows: rows 31-40 must be proved empty first...
+        "'Releases'!A31:G40",  # ...and are not: read again from row 31
+        "'Releases'!A31:G50",
+        "'Releases'!A51:G70",  # ends at row 68
+        "'Releases'!A71:G90",
+        "'Releases'!A91:G100",
+        "'Releases'!A69:G100",  # rows 69-100 said empty twice
+    ]
+
+
+def test_rows_cut_from_every_answer_fail_the_sync_and_remove_nothing(fake_sheets, chunked, caplog):
+    settings, source, snapshot = chunked
+    server = fake_sheets
+    before = snapshot()
+    server.inject("answer", times=1000, query_contains="includeGridData", answer=cut_in_half)
+    assert_failed_cleanly(
+        settings,
+        server,
+        before,
+        snapshot,
+        caplog,
+        (
+            r"Google Sheets left rows \d+ to \d+ out of one answer but sent cells for them in "
+            r"another after 4 attempts over \d+ s\. A proxy or firewall between this server and "
+            r"Google may be interfering\. The catalog was not changed; run the sync again later\."
+        ),
+        source=source(),
+    )
+
+
+def test_the_last_rows_cut_once_are_found_by_the_closing_check(fake_sheets, chunked):
+    settings, source, snapshot = chunked
+    server = fake_sheets
+    server.inject("answer", times=1, query_contains="!A61:", answer=lambda a: cut_in_half(a))
+    _, status = run(settings, source=source())
+    assert status.status.value == "completed", status.error
+    assert (status.removed, status.unchanged) == (0, 64)
+    assert "'Releases'!A65:G100" in grid_ranges(server)  # rows 65-100 asked for again
+
+
+def test_blank_rows_at_a_chunk_boundary_are_proved_empty_once(sqlite_url, fake_sheets):
+    values, links = tracker_values(albums=62)
+    values[35:45] = [[] for _ in range(10)]  # rows 36-45 blank: chunk 21-40 ends short
+    fake_sheets.add_spreadsheet(KEY, [FakeWorksheet("Releases", 0, values, links)])
+    settings = google_settings(sqlite_url, fake_sheets, read_quota_per_minute=100_000)
+    _, status = run(settings, source=GoogleSheetSource(settings, chunk_rows=CHUNK))
+    assert status.status.value == "completed" and status.created == 54, status.error
+    assert grid_ranges(fake_sheets) == [
+        "'Releases'!A1:G20",
+        "'Releases'!A21:G40",  # rows 21-35
+        "'Releases'!A41:G60",  # rows 41-60, 41-45 blank
+        "'Releases'!A36:G40",  # the proof that rows 36-40 are blank
+        "'Releases'!A61:G68",  # the last rows, all there: nothing to prove
+    ]
+
+
+def test_a_trickling_answer_ends_at_the_whole_request_deadline(settings, sheet, catalog, caplog):
+    before = catalog()
+    sheet.inject("trickle", times=100, delay=0.2)  # a byte every 0.2 s: no socket read times out
+    started = time.monotonic()
+    assert_failed_cleanly(
+        settings.with_overrides(request_timeout=1.0, max_retries=1),
+        sheet,
+        before,
+        catalog,
+        caplog,
+        (
+            r"Google Sheets did not answer within 1 s after 2 attempts over \d+ s "
+            r"\(http://127\.0\.0\.1:\d+\)\. Check this server's network connection and proxy "
+            r"settings, then run the sync again\. The catalog was not changed\."
+        ),
+    )
+    assert time.monotonic() - started < 2 * 1.0 + 5
+
+
+def test_a_trickle_that_ends_within_the_deadline_is_read_whole(settings, sheet):
+    sheet.inject("trickle", times=1, delay=0.001)
+    _, status = run(settings.with_overrides(request_timeout=20.0))
+    assert status.status.value == "completed", status.error
+    assert sheet.status_counts[200] >= 2 and len(sheet.request_log) >= 2
+
+
+def start_sync_on_a_trickle(settings, sheet):
+    """A sync in a background thread, stuck in an answer trickling a byte every 0.2 s (about
+    two minutes for the metadata alone) under a 60 s deadline."""
+    sheet.inject("trickle", times=100, delay=0.2)
+    sync = CatalogSync(settings.with_overrides(request_timeout=60.0))
+    op_id = sync.start_sync("tester")
+    wait_for(lambda: sheet.status_counts[200], 10, "the trickling answer to start")
+    return sync, op_id
+
+
+def test_cancel_ends_a_sync_waiting_on_a_trickling_answer(settings, sheet, catalog):
+    before = catalog()
+    sync, op_id = start_sync_on_a_trickle(settings, sheet)
+    asked = time.monotonic()
+    assert sync.cancel_sync("alice")
+    wait_for(lambda: not sync.operation(op_id).is_active, 15, "the sync to end")
+    assert time.monotonic() - asked < 5
+    status = sync.operation(op_id)
+    assert status.status.value == "cancelled", status.message
+    assert catalog() == before
+
+
+def test_a_stop_ends_a_sync_waiting_on_a_trickling_answer(settings, sheet, catalog):
+    before = catalog()
+    sync, op_id = start_sync_on_a_trickle(settings, sheet)
+    asked = time.monotonic()
+    shutdown_requested.set()  # what SIGTERM does; nothing here marks the sync from outside
+    try:
+        wait_for(lambda: not sync.operation(op_id).is_active, 15, "the sync to end")
+        assert time.monotonic() - asked < 5
+    finally:
+        shutdown_requested.clear()
+    status = sync.operation(op_id)
+    assert status.status.value == "interrupted", status.message
+    assert catalog() == before
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["with length", "without length"])
+def test_an_oversized_answer_is_refused_not_retried(settings, sheet, catalog, caplog, declared):
+    before = catalog()
+    sheet.reset_log()
+    sheet.inject("huge", times=100, size=50_000_000, declare_length=declared)
+    started = time.monotonic()
+    assert_failed_cleanly(
+        settings,
+        sheet,
+        before,
+        catalog,
+        caplog,
+        re.escape(
+            "Google Sheets sent a response larger than 1 MB, so reading stopped there: the sheet "
+            "was not read and the catalog was not changed. The sync asks for about 2 MB at a "
+            "time; check SYNCCORE_SHEETS_API_URL and any proxy between this server and Google."
+        ),
+        source=GoogleSheetSource(settings, max_response_bytes=1_000_000),
+    )
+    assert len(api_requests(sheet)) == 1  # refused once, not retried
+    assert sheet.huge_bytes_sent == 0  # the reader stopped long before the end
+    assert time.monotonic() - started < 10
+
+
+def test_the_default_cap_is_20_mb(settings, sheet, catalog, caplog):
+    assert MAX_RESPONSE_BYTES == 10 * TARGET_RESPONSE_BYTES == 20_000_000
+    before = catalog()
+    sheet.inject("huge", times=1, size=21_000_000, declare_length=False)
+    status = assert_failed_cleanly(
+        settings, sheet, before, catalog, caplog, r"Google Sheets sent a response larger than .*"
+    )
+    assert status.error.startswith("Google Sheets sent a response larger than 20 MB, so reading")
+
+
+class RecordingServer:
+    """A second HTTP server on another port that records every request it receives."""
+
+    def __init__(self) -> None:
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self._record()
+
+            def do_POST(self) -> None:
+                self._record()
+
+            def _record(self) -> None:
+                received.append((self.command, self.path, dict(self.headers)))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def elsewhere():
+    server = RecordingServer()
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("code", [301, 302, 307, 308])
+def test_a_redirect_from_the_api_is_refused_and_the_key_stays_here(
+    settings, sheet, catalog, caplog, elsewhere, code
+):
+    before = catalog()
+    sheet.reset_log()
+    with_key = settings.with_overrides(credentials_info=None, api_key=API_KEY)
+    sheet.inject(code, times=100, path_contains="/v4/", location=elsewhere.url + "/v4/x")
+    assert_failed_cleanly(
+        with_key,
+        sheet,
+        before,
+        catalog,
+        caplog,
+        re.escape(
+            f"Google Sheets answered HTTP {code}, a redirect to another address. Google does not "
+            "redirect these requests, so it was not followed and no credentials were sent "
+            "there. Check SYNCCORE_SHEETS_API_URL and any proxy between this server and Google. "
+            "The catalog was not changed."
+        ),
+    )
+    assert elsewhere.received == []  # so x-goog-api-key never went there
+    assert sheet.status_counts[code] == 1  # not retried
+    assert len(api_requests(sheet)) == 1
+
+
+def test_a_redirect_from_the_token_endpoint_is_refused(settings, sheet, catalog, caplog, elsewhere):
+    before = catalog()
+    sheet.inject(307, times=100, path_contains="/token", location=elsewhere.url + "/token")
+    sheet.revoke_tokens()  # the next request asks for a new token
+    assert_failed_cleanly(
+        settings,
+        sheet,
+        before,
+        catalog,
+        caplog,
+        re.escape(
+            "Google's sign-in service answered HTTP 307, a redirect to another address. Google "
+            "does not redirect these requests, so it was not followed and no credentials were "
+            "sent there. Check the token endpoint of the credentials (token_uri in a service "
+            "account key) and any proxy between this server and Google. The catalog was not "
+            "changed."
+        ),
+    )
+    assert elsewhere.received == []  # the signed assertion stayed here

@@ -394,14 +394,14 @@ def test_soak_runs_the_property_tests_with_many_examples():
     ],
 )
 def test_csv_export_neutralises_formula_looking_cells(value):
-    from dashboard.rowerrors import neutralise_cell
+    from dashboard.csvexport import neutralise_cell
 
     assert neutralise_cell(value) == "'" + value
 
 
 @pytest.mark.parametrize("value", ["Opeth", "", "1-2", "a=b", "<script>x</script>", 42, None])
 def test_csv_export_leaves_other_cells_alone(value):
-    from dashboard.rowerrors import neutralise_cell
+    from dashboard.csvexport import neutralise_cell
 
     assert neutralise_cell(value) == value
 
@@ -410,7 +410,8 @@ def test_failed_rows_csv_of_a_hostile_sheet_opens_as_text(sqlite_url, tmp_path):
     import csv
     import io
 
-    from dashboard.rowerrors import FORMULA_PREFIXES, row_errors_csv
+    from dashboard.csvexport import FORMULA_PREFIXES
+    from dashboard.rowerrors import row_errors_csv
 
     rows = [["2025", "", v, "Doom"] for v in HOSTILE[:6]] + [["2025", v, "", "x"] for v in HOSTILE]
     path = write_csv(tmp_path / "sheet.csv", rows, ["Release Date", "Artist", "Album", "Genre"])
@@ -423,6 +424,38 @@ def test_failed_rows_csv_of_a_hostile_sheet_opens_as_text(sqlite_url, tmp_path):
         for value in line[1:]:
             assert not value.startswith(FORMULA_PREFIXES), value
     assert any(v == "'=cmd|' /C calc'!A0" for line in exported for v in line)
+
+
+def test_catalog_csv_of_a_hostile_sheet_opens_as_text(sqlite_url, tmp_path):
+    """The Catalog page's download (its table's frame through csvexport) neutralises every
+    formula-looking name, genre and country the sheet holds."""
+    import csv
+    import io
+
+    from dashboard.catalogview import albums_frame
+    from dashboard.csvexport import FORMULA_PREFIXES, frame_csv
+    from synccore import AlbumFilter
+
+    from .conftest import album
+
+    short = [v for v in HOSTILE if len(v) <= 200]
+    rows = [
+        album(n, artist=f"{v} {n}", album=v, genre=v, vocals=v, country=v)
+        for n, v in enumerate(short)
+    ]
+    path = write_csv(tmp_path / "sheet.csv", rows)
+    sync = CatalogSync(Settings(database_url=sqlite_url, sheet=str(path)))
+    status = sync.run_sync("tester")
+    assert status.status is SyncStatus.COMPLETED, status.error
+    page = sync.albums(AlbumFilter(), limit=1_000)
+    assert page.total == len(short)
+    exported = list(
+        csv.reader(io.StringIO(frame_csv(albums_frame(page.items)).decode("utf-8-sig")))
+    )
+    for line in exported[1:]:
+        for value in line:
+            assert not value.startswith(FORMULA_PREFIXES), value
+    assert sum(v == "'=cmd|' /C calc'!A0" for line in exported for v in line) == 4
 
 
 def test_names_too_long_for_the_catalog_index_are_a_row_error_not_a_failed_sync(

@@ -3,17 +3,29 @@ hyperlinks from grid data, worksheets, chunking, pacing. Errors are in test_goog
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from sqlalchemy import select
 
 from synccore import operations
 from synccore.config import Settings
 from synccore.db import Database
+from synccore.errors import SyncCancelled, TransientSourceError
 from synccore.models import Album, SyncStage
 from synccore.rows import find_header, parse_row
 from synccore.sources.base import NullFetchListener
+from synccore.sources.http_limits import RequestDeadline, within_deadline
 from synccore.sources.pacing import ReadQuota
-from synccore.sources.sheets import GoogleSheetSource, a1_rows, grid_rows, next_chunk_rows
+from synccore.sources.sheets import (
+    GoogleSheetSource,
+    a1_rows,
+    chunk_rows,
+    grid_rows,
+    next_chunk_rows,
+    worksheet_described,
+)
 from synccore.sync import execute_operation
 from synccore.testing.fake_sheets import FakeWorksheet, make_service_account
 
@@ -244,3 +256,87 @@ def test_rows_from_the_api_parse_like_the_sheet_shows_them(fake_sheets):
     parsed = [parse_row(r, columns) for r in rows[index + 1 :]]
     assert parsed[0] is None  # the JANUARY section row is skipped quietly
     assert parsed[1].artist == "Sólstafir" and parsed[1].key == "spotify:" + ID_A
+
+
+def cells(*texts: str) -> dict:
+    return {"values": [{"effectiveValue": {"stringValue": t}} for t in texts]}
+
+
+def test_a_chunk_answer_may_be_short_but_must_be_the_range_asked_for():
+    answer = {"sheets": [{"data": [{"startRow": 200, "rowData": [cells("a"), {}, cells("b")]}]}]}
+    assert [r.number for r in chunk_rows(answer, 200, 300)] == [201, 202, 203]
+    assert chunk_rows({"sheets": [{"data": [{}]}]}, 0, 100) == []  # Google omits startRow 0
+    assert chunk_rows({"sheets": [{"data": [{"startRow": 100}]}]}, 100, 200) == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {},
+        {"error": {"code": 503, "message": "Service unavailable"}},
+        {"sheets": []},
+        {"sheets": [{}]},
+        {"sheets": [{"data": []}]},
+        {"sheets": ["not a sheet"]},
+        {"sheets": [{"data": [{}, {}]}]},
+        {"sheets": [{"data": [{}]}, {"data": [{}]}]},
+        {"sheets": [{"data": [{"rowData": [cells("a")]}]}]},  # startRow 0, asked for 100
+        {"sheets": [{"data": [{"startRow": 150, "rowData": [cells("a")]}]}]},
+        {"sheets": [{"data": [{"startRow": 100, "startColumn": 2}]}]},
+        {"sheets": [{"data": [{"startRow": 100, "rowData": [cells("a")] * 101}]}]},
+        {"sheets": [{"data": [{"startRow": 100, "rowData": ["not a row"]}]}]},
+    ],
+)
+def test_a_chunk_answer_without_the_range_asked_for_is_a_broken_answer(answer):
+    with pytest.raises(TransientSourceError) as raised:
+        chunk_rows(answer, 100, 200)
+    assert raised.value.kind == "broken" and "rows 101 to 200" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        {},
+        {"sheets": []},
+        {"error": {"code": 500}},
+        {"sheets": [{"properties": {"title": "A", "sheetId": 0}}]},
+        {"sheets": [{"properties": {"title": "A", "gridProperties": {"rowCount": 0}}}]},
+        {"sheets": [{"properties": {"title": "A", "gridProperties": {"rowCount": "9"}}}]},
+        {"sheets": [{"properties": {"gridProperties": {"rowCount": 9}}}]},
+        {
+            "sheets": [
+                {
+                    "properties": {
+                        "title": "A",
+                        "gridProperties": {"rowCount": 9, "columnCount": "x"},
+                    }
+                }
+            ]
+        },
+        {"sheets": ["not a sheet"]},
+    ],
+)
+def test_a_metadata_answer_without_a_row_count_is_a_broken_answer(meta):
+    with pytest.raises(TransientSourceError) as raised:
+        worksheet_described(meta, None)
+    assert raised.value.kind == "broken"
+
+
+def test_within_deadline_returns_raises_or_gives_up_in_time():
+    assert within_deadline(lambda: 42, 5, lambda: None) == 42
+    with pytest.raises(ZeroDivisionError):
+        within_deadline(lambda: 1 / 0, 5, lambda: None)
+    gate = threading.Event()  # a request that never ends on its own
+    started = time.monotonic()
+    with pytest.raises(RequestDeadline):
+        within_deadline(lambda: gate.wait(30), 0.3, lambda: None)
+    assert time.monotonic() - started < 2
+
+    def cancelled() -> None:
+        raise SyncCancelled("Sync cancelled.")
+
+    started = time.monotonic()
+    with pytest.raises(SyncCancelled):
+        within_deadline(lambda: gate.wait(30), 60, cancelled)
+    assert time.monotonic() - started < 2
+    gate.set()

@@ -15,7 +15,7 @@ def open_source(settings: Settings) -> SheetSource:
     if settings.is_csv:
         from .csv_file import CsvSource
 
-        return CsvSource(settings.sheet)
+        return CsvSource(settings.sheet or "")
     from .sheets import GoogleSheetSource
 
     return GoogleSheetSource(settings)

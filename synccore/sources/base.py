@@ -30,12 +30,19 @@ class FetchListener(Protocol):
     def waiting(self, message: str) -> None:
         """A retry wait or quota pause, e.g. "Rate limited by Google Sheets, retrying in 4 s"."""
 
+    def check_stop(self) -> None:
+        """Raise if the sync must stop (a cancel, a shutdown); called several times a second
+        while a request is in flight, so a stop does not wait for the answer."""
+
 
 class NullFetchListener:
     def fetched(self, rows_read: int, rows_expected: int | None) -> None:
         pass
 
     def waiting(self, message: str) -> None:
+        pass
+
+    def check_stop(self) -> None:
         pass
 
 

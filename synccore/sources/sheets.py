@@ -2,10 +2,14 @@
 
 Cells and their hyperlinks come from `spreadsheets.get` with grid data and a `fields` mask, in
 chunks of rows sized to stay near Google's recommended 2 MB per response (measured from the
-previous chunk). Every request has a timeout, waits its turn in the read quota, and is retried
-with backoff and jitter on 429, 5xx, timeouts and broken responses, bounded in count and total
-time; the waits are reported to the user. gspread's own `BackOffHTTPClient` is not used: it has
-no timeout, no jitter and never gives up on a persistent 429.
+previous chunk). Every request has a deadline for the whole exchange, a size cap and no
+redirects (see `http_limits`), waits its turn in the read quota, and is retried with backoff and
+jitter on 429, 5xx, timeouts and broken responses, bounded in count and total time; the waits
+are reported to the user. A 200 answer that does not carry the cells asked for is a broken
+response too, and the read proves every row it did not get was empty (see `read_grid`), so a
+misbehaving proxy or backend can fail a sync but never make albums look removed. gspread's own
+`BackOffHTTPClient` is not used: it has no timeout, no jitter and never gives up on a
+persistent 429.
 """
 
 from __future__ import annotations
@@ -13,13 +17,13 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import gspread
 import requests
 from google.auth.exceptions import RefreshError, TransportError
-from google.auth.transport.requests import AuthorizedSession
+from google.auth.transport.requests import AuthorizedSession, Request
 from gspread.exceptions import APIError
 
 from ..config import DEFAULT_SHEETS_API_URL, Settings
@@ -36,9 +40,11 @@ from ..errors import (
 )
 from .base import FetchListener, RawRow
 from .credentials import GoogleIdentity, google_identity
+from .http_limits import LimitedAdapter, mount_limited, within_deadline
 from .pacing import ReadQuota, backoff_delay, shared_quota
 
 TARGET_RESPONSE_BYTES = 2_000_000  # Google's recommended maximum response size
+MAX_RESPONSE_BYTES = 10 * TARGET_RESPONSE_BYTES  # past this an answer is refused, not read
 FIRST_CHUNK_ROWS = 2_000
 MIN_CHUNK_ROWS, MAX_CHUNK_ROWS = 100, 20_000
 CELL_FIELDS = "effectiveValue,hyperlink,textFormatRuns(format(link(uri)))"
@@ -48,6 +54,8 @@ METADATA_FIELDS = (
     "gridProperties(rowCount,columnCount)))"
 )
 RETRYABLE_STATUS = {408, 429, 500, 502, 503, 504}
+API_URL_SETTING = "SYNCCORE_SHEETS_API_URL"
+T = TypeVar("T")
 
 
 # -- pure: what the API returns, as rows ------------------------------------------------------
@@ -145,15 +153,100 @@ def pick_worksheet(sheets: list[dict[str, Any]], wanted: str | None) -> dict[str
     )
 
 
+def worksheet_described(meta: dict[str, Any], wanted: str | None) -> dict[str, Any]:
+    """The chosen worksheet's properties from a metadata answer; a retryable "broken" error
+    when the answer does not describe the worksheets (every spreadsheet has one, and every
+    worksheet a row count: reading fewer rows than it has would look like removals)."""
+    sheets = meta.get("sheets")
+    if "error" in meta or not isinstance(sheets, list) or not sheets:
+        raise _broken("Google Sheets described the spreadsheet without its worksheets")
+    try:
+        props = pick_worksheet(sheets, wanted)
+        grid = props["gridProperties"]
+        title, row_count, columns = props["title"], grid["rowCount"], grid.get("columnCount", 1)
+    except (KeyError, TypeError, AttributeError):
+        raise _broken("Google Sheets described the spreadsheet in an unexpected shape") from None
+    if not (isinstance(title, str) and _count(row_count) and _count(columns)):
+        raise _broken("Google Sheets described the worksheet without its name or size")
+    return props
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def chunk_rows(data: dict[str, Any], first: int, last: int) -> list[RawRow]:
+    """The rows of an answer for the 0-based rows [first, last) of one worksheet.
+
+    A retryable "broken" error when the answer does not carry the grid data for exactly that
+    range: an `error` key, no `sheets[].data` block, a `startRow` other than `first` (Google
+    omits it only when it is 0), cells shifted right, more rows than asked, cells in a shape
+    the API does not document. Fewer rows than asked is legitimate (Google omits trailing
+    empty rows); `GoogleSheetSource.read_grid` proves the missing rows empty.
+    """
+    asked = f"rows {first + 1} to {last}"
+    if "error" in data:
+        raise _broken(f"Google Sheets answered with an error instead of the cells of {asked}")
+    sheets = data.get("sheets")
+    one_sheet = isinstance(sheets, list) and len(sheets) == 1 and isinstance(sheets[0], dict)
+    blocks = sheets[0].get("data") if one_sheet else None
+    if not (isinstance(blocks, list) and len(blocks) == 1 and isinstance(blocks[0], dict)):
+        raise _broken(f"Google Sheets answered without the cells of {asked}")
+    block = blocks[0]
+    start = block.get("startRow", 0)
+    if start != first or block.get("startColumn", 0) != 0:
+        raise _broken(
+            f"Google Sheets answered with cells starting elsewhere than row {first + 1} when "
+            f"{asked} were asked for"
+        )
+    row_data = block.get("rowData") or []
+    if not isinstance(row_data, list) or len(row_data) > last - first:
+        raise _broken(f"Google Sheets answered with more rows than {asked}")
+    try:
+        return grid_rows(block, first)
+    except (AttributeError, TypeError, KeyError):
+        raise _broken(
+            f"Google Sheets answered with the cells of {asked} in an unexpected shape"
+        ) from None
+
+
+def has_cells(rows: list[RawRow]) -> bool:
+    """Whether any row carries a value or a link (what an empty range must not have)."""
+    return any(row.values or row.links for row in rows)
+
+
+def _broken(message: str) -> TransientSourceError:
+    return TransientSourceError(message, kind="broken")
+
+
 # -- I/O: the session, the retries, the reading -----------------------------------------------
 
 
 class _RoutedSession(AuthorizedSession):
     """An authorized session that sends gspread's Google URLs to the configured endpoint (a
-    Sheets-API-compatible stand-in, or Google itself) with a timeout on every request."""
+    Sheets-API-compatible stand-in, or Google itself) with a timeout on every request.
 
-    def __init__(self, identity: GoogleIdentity, api_url: str, timeout: float):
-        super().__init__(identity.credentials, refresh_timeout=timeout)
+    Both it and its token requests go through a `LimitedAdapter`: capped bodies, no redirects
+    (an API key or a signed token request must never reach another address)."""
+
+    def __init__(self, identity: GoogleIdentity, api_url: str, timeout: float, max_bytes: int):
+        tokens = requests.Session()
+        mount_limited(
+            tokens,
+            LimitedAdapter(
+                max_bytes=max_bytes,
+                service="Google's sign-in service",
+                check="the token endpoint of the credentials (token_uri in a service account key)",
+                max_retries=3,  # as google-auth's own token session: connection errors only
+            ),
+        )
+        super().__init__(
+            identity.credentials, refresh_timeout=timeout, auth_request=Request(tokens)
+        )
+        mount_limited(
+            self,
+            LimitedAdapter(max_bytes=max_bytes, service="Google Sheets", check=API_URL_SETTING),
+        )
         self.api_url, self.default_timeout = api_url, timeout
 
     def request(self, method, url, *args, **kwargs):
@@ -176,8 +269,10 @@ class GoogleSheetSource:
         chunk_rows: int | None = None,
         quota: ReadQuota | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ):
         self.settings = settings
+        self.max_response_bytes = max_response_bytes
         self.key = settings.spreadsheet_key
         self.description = f"Google Sheet {self.key}"
         self.fixed_chunk_rows = chunk_rows
@@ -193,7 +288,10 @@ class GoogleSheetSource:
         if self._http is None:
             self._identity = google_identity(self.settings)
             session = _RoutedSession(
-                self._identity, self.settings.sheets_api_url, self.settings.request_timeout
+                self._identity,
+                self.settings.sheets_api_url,
+                self.settings.request_timeout,
+                self.max_response_bytes,
             )
             self._http = gspread.Client(auth=None, session=session).http_client
             self._http.set_timeout(self.settings.request_timeout)
@@ -204,8 +302,11 @@ class GoogleSheetSource:
                 )
         return self._http
 
-    def _get(self, params: dict[str, Any], listener: FetchListener) -> tuple[dict, int]:
-        """One `spreadsheets.get`, paced and retried; returns the JSON and its size in bytes."""
+    def _get(
+        self, params: dict[str, Any], listener: FetchListener, check: Callable[[dict], T]
+    ) -> tuple[T, int]:
+        """One `spreadsheets.get`, paced and retried; returns `check(json)` (which raises a
+        transient error for an answer not worth keeping) and the answer's size in bytes."""
         http = self._client()
         url = f"{DEFAULT_SHEETS_API_URL}/v4/spreadsheets/{quote(self.key, safe='')}"
         started = time.monotonic()
@@ -215,27 +316,35 @@ class GoogleSheetSource:
             self._wait_for_quota(listener)
             try:
                 self.requests_made += 1
-                response = http.request("get", url, params={**params, "prettyPrint": "false"})
-                return _json(response), len(response.content)
+                response = within_deadline(
+                    lambda: http.request("get", url, params={**params, "prettyPrint": "false"}),
+                    self.settings.request_timeout,
+                    listener.check_stop,
+                )
+                return check(_json(response)), len(response.content)
             except Exception as exc:  # noqa: BLE001 - classified just below
                 error = self._classify(exc)
             if not isinstance(error, TransientSourceError):
                 raise error
-            delay = backoff_delay(attempt, error.retry_after, base=self.settings.retry_base_seconds)
-            spent = time.monotonic() - started
-            if (
-                attempt > self.settings.max_retries
-                or spent + delay > self.settings.max_retry_seconds
-            ):
-                raise _exhausted(error, attempt, spent, self.settings.sheets_api_url)
-            self._wait(
-                delay,
-                listener,
-                lambda s, error=error, attempt=attempt: (
-                    f"{error}, retrying in {s} s "
-                    f"(attempt {attempt + 1} of {self.settings.max_retries + 1})..."
-                ),
-            )
+            self._retry_or_raise(error, attempt, started, listener)
+
+    def _retry_or_raise(
+        self, error: TransientSourceError, attempt: int, started: float, listener: FetchListener
+    ) -> None:
+        """Wait before attempt `attempt + 1`, or raise when the retry bounds (count, total
+        time since `started`) are spent."""
+        delay = backoff_delay(attempt, error.retry_after, base=self.settings.retry_base_seconds)
+        spent = time.monotonic() - started
+        if attempt > self.settings.max_retries or spent + delay > self.settings.max_retry_seconds:
+            raise _exhausted(error, attempt, spent, self.settings.sheets_api_url)
+        self._wait(
+            delay,
+            listener,
+            lambda s: (
+                f"{error}, retrying in {s} s "
+                f"(attempt {attempt + 1} of {self.settings.max_retries + 1})..."
+            ),
+        )
 
     def _wait_for_quota(self, listener: FetchListener) -> None:
         while (delay := self._quota.reserve()) > 0:
@@ -352,56 +461,79 @@ class GoogleSheetSource:
 
     def worksheet(self, listener: FetchListener) -> dict[str, Any]:
         """The chosen worksheet's properties (title, sheetId, gridProperties)."""
-        meta, _ = self._get({"fields": METADATA_FIELDS}, listener)
         wanted = self.settings.worksheet or self.settings.worksheet_from_url
-        try:
-            return pick_worksheet(meta.get("sheets") or [], wanted)
-        except (KeyError, TypeError, AttributeError):
-            raise MalformedResponse(
-                "Google Sheets described the spreadsheet in an unexpected shape. Try again; if "
-                "it persists, check SYNCCORE_SHEETS_API_URL."
-            ) from None
+        props, _ = self._get(
+            {"fields": METADATA_FIELDS}, listener, lambda meta: worksheet_described(meta, wanted)
+        )
+        return props
 
     def read(self, listener: FetchListener) -> Iterator[list[RawRow]]:
         props = self.worksheet(listener)
-        title = props["title"]
-        grid = props.get("gridProperties") or {}
-        row_count = int(grid.get("rowCount") or 0)
-        columns = int(grid.get("columnCount") or 1)
+        grid = props["gridProperties"]
+        yield from self.read_grid(
+            props["title"], grid["rowCount"], grid.get("columnCount", 1), listener
+        )
+
+    def read_grid(
+        self, title: str, row_count: int, columns: int, listener: FetchListener
+    ) -> Iterator[list[RawRow]]:
+        """Rows 1 to `row_count` of the worksheet `title`, in chunks, proved complete.
+
+        Google omits trailing empty rows, so an answer with fewer rows than asked says "the
+        rest of this range is empty". A broken answer can say the same (a proxy cutting the
+        list short), so no row is taken as empty on one answer's word: rows said empty are
+        asked for again, in one request per run of such rows, when rows with data follow the
+        run (before those are passed on) or when the sheet ends. That second answer must have
+        no cells; if it has some, the first answer was wrong, and the read goes back to the
+        first row of the run (nothing from the run was passed on), as a retry within the
+        usual bounds. So every row is either in an answer or confirmed empty by two.
+        """
         chunk = self.fixed_chunk_rows or FIRST_CHUNK_ROWS
         first = 0  # 0-based row the next request starts at
-        while first < row_count:
+        said_empty: int | None = None  # rows [said_empty, first) are empty on one answer's word
+        conflicts, conflicts_started = 0, 0.0
+        while True:
             last = min(row_count, first + chunk)
-            data, size = self._get(
-                {
-                    "ranges": a1_rows(title, first + 1, last, columns),
-                    "includeGridData": "true",
-                    "fields": GRID_FIELDS,
-                },
-                listener,
-            )
-            rows = _rows_of(data, first)
+            rows: list[RawRow] = []
+            if first < row_count:
+                rows, size = self._rows(title, first, last, columns, listener)
+                if self.fixed_chunk_rows is None:
+                    chunk = next_chunk_rows(size, last - first, chunk)
+            if said_empty is not None and (rows or first >= row_count):
+                unproved, said_empty = said_empty, None
+                again, _ = self._rows(title, unproved, first, columns, listener)
+                if has_cells(again):
+                    conflicts += 1
+                    conflicts_started = conflicts_started or time.monotonic()
+                    error = _broken(
+                        f"Google Sheets left rows {unproved + 1} to {first} out of one answer "
+                        "but sent cells for them in another"
+                    )
+                    self._retry_or_raise(error, conflicts, conflicts_started, listener)
+                    first = unproved
+                    continue
+            if first >= row_count:
+                return
             if rows:
                 yield rows
-            if self.fixed_chunk_rows is None:
-                chunk = next_chunk_rows(size, last - first, chunk)
+            if len(rows) < last - first and said_empty is None:
+                said_empty = first + len(rows)
             first = last
             listener.fetched(first, row_count)
 
-
-def _rows_of(data: dict[str, Any], first: int) -> list[RawRow]:
-    try:
-        rows: list[RawRow] = []
-        for sheet in data.get("sheets") or ():
-            for block in sheet.get("data") or ():
-                rows.extend(grid_rows(block, first))
-        return rows
-    except (AttributeError, TypeError, KeyError):
-        raise MalformedResponse(
-            "Google Sheets returned cell data in an unexpected shape, so the sheet was not "
-            "read and the catalog was not changed. Try again; if it persists, check "
-            "SYNCCORE_SHEETS_API_URL."
-        ) from None
+    def _rows(
+        self, title: str, first: int, last: int, columns: int, listener: FetchListener
+    ) -> tuple[list[RawRow], int]:
+        """The 0-based rows [first, last): one checked request (see `chunk_rows`)."""
+        return self._get(
+            {
+                "ranges": a1_rows(title, first + 1, last, columns),
+                "includeGridData": "true",
+                "fields": GRID_FIELDS,
+            },
+            listener,
+            lambda data: chunk_rows(data, first, last),
+        )
 
 
 def _json(response: requests.Response) -> dict:

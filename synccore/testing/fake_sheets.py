@@ -10,8 +10,9 @@ for real. It answers the read endpoints the sync uses, in Google's JSON shapes:
 
 Deliberate simplifications: no formulas or dates (a date is its serial number),
 FORMATTED_VALUE is a plain rendering, the read quota is one window shared by all callers,
-and nothing can be written. Faults (`inject`) let a test script 429s, 5xx, slow, malformed,
-truncated and reset responses.
+and nothing can be written. Faults (`inject`) let a test script 429s, 5xx, redirects, slow,
+trickling, oversized, malformed, truncated and reset responses, and 200 answers that say
+something other than what was asked.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import secrets
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -61,7 +62,7 @@ _STATUS_MESSAGES = {
     504: "The service is currently unavailable.",
 }
 GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
-_NAMED_FAULTS = {"slow", "malformed", "truncated", "reset"}
+_NAMED_FAULTS = {"slow", "malformed", "truncated", "reset", "trickle", "huge", "answer"}
 _SCOPE_READONLY = "https://www.googleapis.com/auth/spreadsheets.readonly"
 
 
@@ -119,8 +120,15 @@ class _Fault:
     path_contains: str | None
     delay: float
     retry_after: float | None
+    query_contains: str | None = None
+    location: str | None = None
+    size: int = 0
+    declare_length: bool = True
+    answer: JSON | Callable[[JSON], JSON] | None = None
 
-    def matches(self, path: str) -> bool:
+    def matches(self, path: str, query: str) -> bool:
+        if self.query_contains is not None and self.query_contains not in query:
+            return False
         if self.path_contains is None:
             return not path.startswith("/token")
         return self.path_contains in path
@@ -379,6 +387,7 @@ class FakeSheetsServer:
         self.status_counts: Counter[int] = Counter()
         self.read_requests = 0
         self.tokens_issued = 0
+        self.huge_bytes_sent = 0  # bytes of "huge" bodies written whole (a capped reader stops)
         self._host, self._port = host, port
         self._lock = threading.Lock()
         self._spreadsheets: dict[str, _Spreadsheet] = {}
@@ -478,19 +487,42 @@ class FakeSheetsServer:
         *,
         delay: float = 1.0,
         retry_after: float | None = None,
+        query_contains: str | None = None,
+        location: str | None = None,
+        size: int = 0,
+        declare_length: bool = True,
+        answer: JSON | Callable[[JSON], JSON] | None = None,
     ) -> None:
         """Queue a fault for the next `times` matching requests.
 
         `fault` is an HTTP status (429, 500, 503, 403, 404, ...) answered in Google's error
-        shape, or "slow" (sleep `delay` s, then answer), "malformed" (invalid JSON body),
-        "truncated" (Content-Length larger than the body, then close) or "reset" (close the
-        connection without answering). `path_contains=None` matches every API request but
-        not /token; pass "/token" to fault the token endpoint.
+        shape (with a `Location` header when `location` is given, e.g. for 302), or "slow"
+        (sleep `delay` s, then answer), "trickle" (the real answer, one byte every `delay` s),
+        "huge" (a 200 body of `size` bytes, with a Content-Length only if `declare_length`),
+        "answer" (200 with `answer`: a dict, or a function of the real answer returning one),
+        "malformed" (invalid JSON body), "truncated" (Content-Length larger than the body, then
+        close) or "reset" (close the connection without answering). `path_contains=None`
+        matches every API request but not /token; pass "/token" to fault the token endpoint.
+        `query_contains` narrows it to requests whose decoded query has that text (e.g.
+        "!A21:" for the chunk that starts at row 21).
         """
         if not isinstance(fault, int) and fault not in _NAMED_FAULTS:
             raise ValueError(f"unknown fault {fault!r}")
         with self._lock:
-            self._faults.append(_Fault(fault, times, path_contains, delay, retry_after))
+            self._faults.append(
+                _Fault(
+                    fault,
+                    times,
+                    path_contains,
+                    delay,
+                    retry_after,
+                    query_contains,
+                    location,
+                    size,
+                    declare_length,
+                    answer,
+                )
+            )
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -508,10 +540,10 @@ class FakeSheetsServer:
         with self._lock:
             self.request_log.append((method, path, query))
 
-    def _take_fault(self, path: str) -> _Fault | None:
+    def _take_fault(self, path: str, query: str = "") -> _Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.matches(path):
+                if fault.matches(path, query):
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._faults.remove(fault)
@@ -890,25 +922,39 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         fake = self.fake
         fake._record(method, unquote(raw_path), query)
-        fault = fake._take_fault(unquote(raw_path))
+        fault = fake._take_fault(unquote(raw_path), unquote(raw_query))
         fake._sleep(fake.latency)
         if fault and fault.kind == "reset":
             self.close_connection = True
             return
         if fault and fault.kind == "slow":
             fake._sleep(fault.delay)
+        if fault and fault.kind == "huge":
+            self._write_huge(fault.size, fault.declare_length)
+            return
         if fault and isinstance(fault.kind, int):
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
+            if fault.location:
+                headers["Location"] = fault.location
             status, payload, headers = fault.kind, FakeApiError(fault.kind).body(), headers
         else:
             status, payload, headers = self._answer(method, raw_path, query, body)
+        if fault and fault.kind == "answer":
+            answer = fault.answer
+            status, payload = 200, answer(payload) if callable(answer) else dict(answer or {})
         compact = query.get("prettyPrint", ["true"])[0].lower() == "false"
         text = json.dumps(
             payload, **({"separators": (",", ":")} if compact else {"indent": 2})
         ).encode()
         if fault and fault.kind == "malformed":
             text = text[: max(1, len(text) // 2)] + b"<html>"
-        self._write(status, text, headers, truncate=bool(fault and fault.kind == "truncated"))
+        self._write(
+            status,
+            text,
+            headers,
+            truncate=bool(fault and fault.kind == "truncated"),
+            trickle=fault.delay if fault and fault.kind == "trickle" else None,
+        )
 
     def _answer(self, method: str, raw_path: str, query, body: bytes) -> tuple[int, JSON, dict]:
         fake = self.fake
@@ -922,7 +968,14 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as error:  # noqa: BLE001 - a bug in the fake should still answer like a server
             return 500, FakeApiError(500, f"fake server error: {error!r}").body(), {}
 
-    def _write(self, status: int, text: bytes, headers: dict, truncate: bool) -> None:
+    def _write(
+        self,
+        status: int,
+        text: bytes,
+        headers: dict,
+        truncate: bool,
+        trickle: float | None = None,
+    ) -> None:
         with self.fake._lock:
             self.fake.status_counts[status] += 1
         try:
@@ -932,9 +985,44 @@ class _Handler(BaseHTTPRequestHandler):
             for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(text[: len(text) // 2] if truncate else text)
+            if trickle is not None:
+                self._trickle(text, trickle)
+            else:
+                self.wfile.write(text[: len(text) // 2] if truncate else text)
             self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
+        except OSError:
             pass  # the client gave up (e.g. its timeout fired during a "slow" fault)
-        if truncate:
+        if truncate or trickle is not None:
             self.close_connection = True
+
+    def _trickle(self, text: bytes, every: float) -> None:
+        """One byte every `every` seconds, until done, the client leaves or the fake stops."""
+        for i in range(len(text)):
+            self.wfile.write(text[i : i + 1])
+            self.wfile.flush()
+            if self.fake._stopping.wait(every):
+                return
+
+    def _write_huge(self, size: int, declare_length: bool) -> None:
+        """A 200 body of `size` bytes (spaces inside a JSON object), written as it goes."""
+        with self.fake._lock:
+            self.fake.status_counts[200] += 1
+        piece = b" " * 65536
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            if declare_length:
+                self.send_header("Content-Length", str(size))
+            else:
+                self.send_header("Connection", "close")  # the body ends when the socket does
+            self.end_headers()
+            sent = 0
+            while sent < size and not self.fake._stopping.is_set():
+                part = piece[: min(len(piece), size - sent)]
+                self.wfile.write(part)
+                sent += len(part)
+            with self.fake._lock:
+                self.fake.huge_bytes_sent += sent
+        except OSError:
+            pass  # the client stopped reading, as it should
+        self.close_connection = True
