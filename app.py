@@ -24,6 +24,7 @@ from dashboard.context import (
     viewer_now,
 )
 from dashboard.lastsync import render_last_synced
+from dashboard.opsnote import render_operations
 from dashboard.syncstatus import render_outcome, render_progress
 from dashboard.text import plain
 from dashboard.timefmt import viewer_zone
@@ -64,7 +65,7 @@ def start_sync(sync: CatalogSync) -> None:
     if viewer is None:
         return
     try:
-        sync.start_sync(viewer.name)
+        sync.start_sync(viewer.name, trigger="dashboard")
     except SyncAlreadyRunning as exc:
         st.session_state[NOTICE] = f"{exc} Its progress is shown below."
     except SyncError as exc:
@@ -157,6 +158,8 @@ def sync_page() -> None:
         status = dash.sync.current_status()
         synced_at = last_synced(dash.sync, status)
     render_controls(dash, status, synced_at)
+    with problems_shown():
+        render_operations(dash.sync, status, zone)
 
     notice = st.session_state.pop(NOTICE, None)
     if notice:

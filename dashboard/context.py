@@ -20,6 +20,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from synccore.config import Settings, load_settings
+from synccore.db import database_failure
 from synccore.errors import ConfigurationError, SyncError
 from synccore.service import CatalogSync
 
@@ -233,11 +234,16 @@ def problems_shown(
 
 
 def database_problem(exc: SQLAlchemyError) -> str:
-    """A database failure for the reader: its kind, never the URL (it may hold a password)."""
-    return (
-        f"The database did not answer as expected ({type(exc).__name__}). Check "
-        "SYNCCORE_DATABASE_URL and that the database server is running, then reload the page."
-    )
+    """A database failure for the reader, worded as the command line words it (for SQLite the
+    file or folder in the way; never a password)."""
+    try:
+        settings = load_settings(read_secrets())
+    except SyncError:
+        return (
+            f"The database did not answer as expected ({type(exc).__name__}). Check "
+            "SYNCCORE_DATABASE_URL, then reload the page."
+        )
+    return f"{database_failure(exc, settings)} Then reload the page."
 
 
 def file_problem(exc: OSError) -> str:

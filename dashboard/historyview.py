@@ -41,6 +41,7 @@ def history_frame(syncs: Sequence[SyncSummary], zone: tzinfo) -> pd.DataFrame:
             "Failed": [s.failed for s in syncs],
             "Albums/s": [round(s.albums_per_second, 1) for s in syncs],
             "Triggered by": [s.triggered_by for s in syncs],
+            "Started via": [s.started_via for s in syncs],
             "Result": [s.message for s in syncs],
         }
     )

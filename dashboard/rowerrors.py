@@ -16,8 +16,11 @@ from synccore.status import RowErrorRecord
 
 from .csvexport import neutralise_cell
 
-TABLE_ROW_LIMIT = 5_000  # the CSV always has every stored row
-STORED_ROW_LIMIT = 100_000  # the engine stores at most this many per sync (sync.py)
+# The table shows the first rows only, so the page's message stays a few MB at most (each row
+# error is at most ~2,500 characters); the CSV has every stored row, which the engine bounds
+# (sync.MAX_STORED_ROW_ERRORS, rows.ERROR_VALUES_TOTAL) and which is fetched as a file, not
+# sent in the page's message.
+TABLE_ROW_LIMIT = 1_000
 
 
 def row_errors_frame(errors: Sequence[RowErrorRecord]) -> pd.DataFrame:

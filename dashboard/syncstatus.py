@@ -12,7 +12,7 @@ import streamlit as st
 
 from synccore import CatalogSync, OperationStatus, SyncStage, SyncStatus
 
-from .rowerrors import STORED_ROW_LIMIT, render_row_errors
+from .rowerrors import render_row_errors
 from .text import plain
 from .timefmt import format_duration, format_time
 
@@ -129,7 +129,7 @@ def render_outcome(status: OperationStatus, sync: CatalogSync, zone: tzinfo) -> 
         st.subheader("Failed rows", anchor=False)
         st.caption("These sheet rows were not synced. Fix them in the sheet and sync again.")
         render_row_errors(
-            sync.row_errors(status.id, limit=STORED_ROW_LIMIT),
+            sync.row_errors(status.id),
             operation_id=status.id,
             key=f"failed-rows-{status.id}",
             failed=status.failed,

@@ -9,7 +9,7 @@ from dashboard.context import open_dashboard, problems_shown
 from dashboard.csvexport import render_csv_download
 from dashboard.follow import follow_active_sync
 from dashboard.historyview import history_frame, speed_chart, speed_frame, status_label
-from dashboard.rowerrors import STORED_ROW_LIMIT, render_row_errors
+from dashboard.rowerrors import render_row_errors
 from dashboard.text import plain
 from dashboard.timefmt import format_duration, format_time, viewer_zone
 from synccore import SyncStatus, SyncSummary
@@ -31,14 +31,15 @@ def sync_details(summary: SyncSummary) -> None:
         st.markdown(plain(summary.error))
     st.caption(
         plain(
-            f"Triggered by {summary.triggered_by} from {summary.source}; started "
+            f"Triggered by {summary.triggered_by} ({summary.started_via}) from "
+            f"{summary.source}; started "
             f"{format_time(summary.started_at, zone)}, "
             f"took {format_duration(summary.duration_seconds)}."
         )
     )
     if summary.failed:
         with problems_shown():
-            errors = dash.sync.row_errors(summary.operation_id, limit=STORED_ROW_LIMIT)
+            errors = dash.sync.row_errors(summary.operation_id)
         render_row_errors(
             errors,
             operation_id=summary.operation_id,

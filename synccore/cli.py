@@ -1,31 +1,62 @@
 """`synccore` / `python -m synccore`: the same public API from a terminal or cron.
 
-Exit codes: 0 success (warnings included), 1 failed, 3 another sync is already active.
+Exit codes: 0 success (warnings included), 1 failed, 3 another sync is already active,
+141 output pipe closed early (`synccore albums | head`), as for a tool ended by SIGPIPE;
+`check` has its own (see `cmd_check`).
+
+Human output goes through `say`, which escapes control characters: sheet text reaches the
+terminal as text, never as a command to it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
+import re
 import signal
 import sys
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import notify
 from .catalog import AlbumFilter
-from .config import load_settings
+from .config import Settings, load_settings
+from .db import database_failure
 from .errors import CancelRefused, SyncAlreadyRunning, SyncError
 from .operations import Progress, default_user
 from .progress import shutdown_requested
-from .service import CatalogSync, running_here, stop_running_syncs
+from .service import CatalogSync, follow_until_done
 from .status import OperationStatus
+from .worker import run_worker
 
-EXIT_OK, EXIT_FAILED, EXIT_BUSY = 0, 1, 3
+EXIT_OK, EXIT_FAILED, EXIT_BUSY, EXIT_PIPE = 0, 1, 3, 141
+EXIT_STUCK = 3  # `check`: a sync is stuck, no worker keeps the schedule, or it cannot look
+
+# C0 controls, DEL and C1 controls: ESC starts the sequences that clear the screen, set the
+# window title or write the clipboard (OSC 52); U+009B is a one-character CSI; CR and BS
+# overwrite what was printed. Everything else (right-to-left text included) prints as is.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def terminal_text(text: object) -> str:
+    """`text` with each control character shown as an escape (`\\x1b`, `\\n`), so nothing from
+    a sheet can act on the terminal that prints it."""
+    return _CONTROL.sub(lambda m: _NAMED.get(m[0]) or f"\\x{ord(m[0]):02x}", str(text))
+
+
+def say(*lines: object, file=None) -> None:
+    """Print human-readable lines, each escaped with `terminal_text`."""
+    print("\n".join(terminal_text(line) for line in lines), file=file or sys.stdout)
 
 
 def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    # json escapes C0 controls but not DEL and C1 ones; inside JSON strings \u escapes are exact.
+    print(re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m[0]):04x}", text))
 
 
 class TerminalProgress:
@@ -41,7 +72,8 @@ class TerminalProgress:
         fraction = p.processed / p.total if p.total else 0.0
         filled = int(self.width * min(1.0, fraction))
         bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r\x1b[2K[{bar}] {fraction:4.0%} {p.message[:70]}")
+        message = terminal_text(p.message[:70])
+        self.stream.write(f"\r\x1b[2K[{bar}] {fraction:4.0%} {message}")
         self.stream.flush()
 
     def done(self) -> None:
@@ -50,7 +82,7 @@ class TerminalProgress:
             self.stream.flush()
 
 
-def _describe(status: OperationStatus) -> str:
+def _describe(status: OperationStatus) -> list[str]:
     lines = [f"Sync #{status.id}: {status.status.value}", f"  {status.message}"]
     lines.append(
         f"  processed {status.processed:,} of {status.total:,}; created {status.created:,}, "
@@ -60,39 +92,39 @@ def _describe(status: OperationStatus) -> str:
     lines.append(f"  started by {status.triggered_by} at {status.started_at:%Y-%m-%d %H:%M:%S} UTC")
     if status.error:
         lines.append(f"  {status.error}")
-    return "\n".join(lines)
+    return lines
 
 
 def cmd_sync(sync: CatalogSync, args) -> int:
     if sync.settings.is_demo and not args.json:
-        print(
+        say(
             "No sheet configured: syncing the bundled demo sheet. Set SYNCCORE_SHEET to use "
             "a real Google Sheet.",
             file=sys.stderr,
         )
     bar = TerminalProgress()
     try:
-        op_id = sync.start_sync(default_user(), force=args.force, on_progress=bar)
+        op_id = sync.start_sync(default_user(), force=args.force, on_progress=bar, trigger="cli")
     except SyncAlreadyRunning as exc:
         bar.done()
-        print(str(exc), file=sys.stderr)
+        say(exc, file=sys.stderr)
         return EXIT_BUSY
-    # The sync runs in a thread so that a stop (SIGTERM, Ctrl-C) is answered at once, even
-    # while the sync waits on a stalled Google request.
-    while (status := sync.operation(op_id)).is_active and running_here(op_id):
-        if shutdown_requested.is_set():
-            stop_running_syncs()
-            status = sync.operation(op_id)
-            break
-        shutdown_requested.wait(0.2)
+    follow_until_done(sync, op_id)  # a stop (SIGTERM, Ctrl-C) ends it at once
+    status = _own_operation(sync, op_id)
     bar.done()
     if args.json:
         _print_json(status.to_json())
     else:
-        print(_describe(status))
+        say(*_describe(status))
         for e in sync.row_errors(status.id, limit=20):
-            print(f"  row {e.sheet_row}: {e.reason}")
+            say(f"  row {e.sheet_row}: {e.reason}")
     return EXIT_OK if status.status.succeeded else EXIT_FAILED
+
+
+def _own_operation(sync: CatalogSync, op_id: int) -> OperationStatus:
+    status = sync.operation(op_id)
+    assert status is not None  # this process's sync: pruning keeps the most recent ones
+    return status
 
 
 def cmd_status(sync: CatalogSync, args) -> int:
@@ -108,10 +140,10 @@ def cmd_status(sync: CatalogSync, args) -> int:
             }
         )
     elif status is None:
-        print("Never synced.")
+        say("Never synced.")
     else:
-        print(_describe(status))
-        print(f"Last successful sync: {last:%Y-%m-%d %H:%M:%S} UTC" if last else "Never synced.")
+        say(*_describe(status))
+        say(f"Last successful sync: {last:%Y-%m-%d %H:%M:%S} UTC" if last else "Never synced.")
     return EXIT_OK
 
 
@@ -121,25 +153,46 @@ def cmd_history(sync: CatalogSync, args) -> int:
         _print_json([r.to_json() for r in runs])
         return EXIT_OK
     for r in runs:
-        print(
+        say(
             f"#{r.operation_id:<5} {r.finished_at:%Y-%m-%d %H:%M} {r.status.value:<24} "
-            f"{r.duration_seconds:7.1f}s  {r.total:>8,} albums  by {r.triggered_by}"
+            f"{r.duration_seconds:7.1f}s  {r.total:>8,} albums  by {r.triggered_by} "
+            f"({r.started_via})"
         )
     if not runs:
-        print("No syncs yet.")
+        say("No syncs yet.")
     return EXIT_OK
+
+
+def cmd_check(sync: CatalogSync, args) -> int:
+    """Exit 0 healthy, 1 last sync failed, 2 stale or never synced, 3 stuck or no worker."""
+    health = sync.health()
+    if args.json:
+        _print_json(health.to_json())
+    else:
+        say(health.summary)
+    return health.code
+
+
+def cmd_worker(sync: CatalogSync, args) -> int:
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("apprise").setLevel(logging.WARNING)  # not "Notifying 1 service(s)."
+    return run_worker(sync)
 
 
 def cmd_cancel(sync: CatalogSync, args) -> int:
     try:
         requested = sync.cancel_sync(default_user())
     except CancelRefused as exc:
-        print(f"Not cancelled: {exc}")
+        say(f"Not cancelled: {exc}")
         return EXIT_FAILED
     if requested:
-        print("Cancel requested; the sync stops after its current batch.")
+        say("Cancel requested; the sync stops after its current batch.")
         return EXIT_OK
-    print("No sync is running.")
+    say("No sync is running.")
     return EXIT_FAILED
 
 
@@ -149,8 +202,8 @@ def cmd_albums(sync: CatalogSync, args) -> int:
         _print_json({"total": page.total, "albums": [a.to_json() for a in page.items]})
         return EXIT_OK
     for a in page.items:
-        print(f"{a.release:<14} {a.artist} - {a.title}  [{a.genre or '-'}]")
-    print(f"({len(page.items)} of {page.total:,} albums)")
+        say(f"{a.release:<14} {a.artist} - {a.title}  [{a.genre or '-'}]")
+    say(f"({len(page.items)} of {page.total:,} albums)")
     return EXIT_OK
 
 
@@ -173,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("history", "past syncs")
     p.add_argument("--limit", type=int, default=20)
     add("cancel", "ask the running sync to stop")
+    add("check", "health for monitoring: exit 0 ok, 1 failed, 2 stale, 3 stuck or no worker")
+    add("worker", "run scheduled syncs and the dashboard's syncs until stopped")
     p = add("albums", "the catalog, newest first")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--offset", type=int, default=0)
@@ -185,6 +240,8 @@ COMMANDS = {
     "status": cmd_status,
     "history": cmd_history,
     "cancel": cmd_cancel,
+    "check": cmd_check,
+    "worker": cmd_worker,
     "albums": cmd_albums,
 }
 
@@ -201,30 +258,44 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _stop_on_signal)
     try:
         settings = load_settings()
+    except SyncError as exc:
+        say(f"Configuration problem: {exc}", file=sys.stderr)
+        return _failed(args)
+    try:
+        return _run(args, settings)
+    except BrokenPipeError:
+        # The reader went away (`synccore albums | head -1`): stop quietly, and point stdout at
+        # /dev/null so the interpreter's last flush does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE
+
+
+def _run(args, settings: Settings) -> int:
+    try:
         sync = CatalogSync(settings)
     except SyncError as exc:
-        print(f"Configuration problem: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except SQLAlchemyError as exc:
-        print(_database_problem(exc, settings), file=sys.stderr)
-        return EXIT_FAILED
+        say(f"Configuration problem: {exc}", file=sys.stderr)
+        return _failed(args)
+    except (SQLAlchemyError, OSError) as exc:
+        say(database_failure(exc, settings), file=sys.stderr)
+        return _failed(args)
     try:
-        return COMMANDS[args.command](sync, args)
-    except SQLAlchemyError as exc:
-        print(_database_problem(exc, settings), file=sys.stderr)
-        return EXIT_FAILED
+        code = COMMANDS[args.command](sync, args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
+    except (SQLAlchemyError, OSError) as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        say(database_failure(exc, settings), file=sys.stderr)
+        return _failed(args)
     finally:
+        notify.wait_for_deliveries()  # here, not at exit: Apprise needs threads to send
         sync.close()
 
 
-def _database_problem(exc: Exception, settings) -> str:
-    """The failure's kind and the URL with its password hidden; never the driver's text,
-    which can quote the connection string."""
-    return (
-        f"The catalog database did not answer ({type(exc).__name__}). Check "
-        f"SYNCCORE_DATABASE_URL ({settings.describe_database()}) and that the database "
-        "server is running."
-    )
+def _failed(args) -> int:
+    """A check that cannot look is as bad as the worst it could find (3), not "failed" (1)."""
+    return EXIT_STUCK if args.command == "check" else EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from .errors import ConfigurationError
+from .schedule import Schedule, parse_duration, parse_schedule
 
 DEFAULT_DATABASE_FILE = "catalog.db"
 DEFAULT_SHEETS_API_URL = "https://sheets.googleapis.com"
@@ -49,6 +50,13 @@ class Settings:
     max_retry_seconds: float = 120.0
     retry_base_seconds: float = 1.0  # first backoff step; doubles per retry, with jitter
     allowed_users: tuple[str, ...] = ()  # who may sync when the dashboard has a login
+    schedule: Schedule | None = None  # when the worker starts syncs (SYNCCORE_SCHEDULE)
+    stale_after: float | None = None  # seconds; None: twice the schedule's gap, or off
+    notify_urls: tuple[str, ...] = field(default=(), repr=False)  # Apprise URLs carry tokens
+    notify_after_failures: int = 1  # failures in a row before the first notification
+    dashboard_url: str | None = None  # linked from notifications
+    run_syncs_in: str = "dashboard"  # or "worker": Sync Now leaves the sync to a worker
+    keep_syncs: int = 200  # history (results, row errors) kept for this many recent syncs
 
     @property
     def is_demo(self) -> bool:
@@ -92,7 +100,8 @@ class Settings:
             return "the bundled demo sheet"
         if self.is_csv:
             return f"CSV file {self.sheet}"
-        return f"Google Sheet {self.sheet}"
+        tab = f', worksheet "{self.worksheet}"' if self.worksheet else ""
+        return f"Google Sheet {self.sheet}{tab}"  # the worksheet too: the guard compares these
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -145,6 +154,24 @@ def load_settings(
     if isinstance(users, str):
         users = [u.strip() for u in users.split(",")]
     database_url = get("SYNCCORE_DATABASE_URL") or f"sqlite:///{DEFAULT_DATABASE_FILE}"
+    schedule_text = get("SYNCCORE_SCHEDULE")
+    schedule = (
+        parse_schedule(str(schedule_text), get("SYNCCORE_TIMEZONE"))
+        if schedule_text and str(schedule_text).strip()
+        else None
+    )
+    stale_text = get("SYNCCORE_STALE_AFTER")
+    notify = get("SYNCCORE_NOTIFY") or ()
+    if isinstance(notify, str):
+        notify = notify.split()  # whitespace between URLs; Apprise also splits on commas
+    run_in = str(get("SYNCCORE_RUN_SYNCS_IN") or "dashboard").strip().lower()
+    if run_in not in ("dashboard", "worker"):
+        raise ConfigurationError(
+            f"SYNCCORE_RUN_SYNCS_IN must be 'dashboard' or 'worker', got {run_in[:40]!r}."
+        )
+    after_failures = number("SYNCCORE_NOTIFY_AFTER_FAILURES", 1, int)
+    if after_failures < 1:
+        raise ConfigurationError("SYNCCORE_NOTIFY_AFTER_FAILURES must be 1 or more.")
     return Settings(
         database_url=str(database_url),
         sheet=(str(get("SYNCCORE_SHEET")).strip() or None) if get("SYNCCORE_SHEET") else None,
@@ -163,7 +190,22 @@ def load_settings(
         max_retry_seconds=number("SYNCCORE_MAX_RETRY_SECONDS", 120.0),
         retry_base_seconds=number("SYNCCORE_RETRY_BASE_SECONDS", 1.0),
         allowed_users=tuple(u for u in users if u),
+        schedule=schedule,
+        stale_after=parse_duration(str(stale_text), "SYNCCORE_STALE_AFTER") if stale_text else None,
+        notify_urls=tuple(str(u).strip() for u in notify if str(u).strip()),
+        notify_after_failures=after_failures,
+        dashboard_url=str(get("SYNCCORE_DASHBOARD_URL")) if get("SYNCCORE_DASHBOARD_URL") else None,
+        run_syncs_in=run_in,
+        keep_syncs=_at_least_one("SYNCCORE_KEEP_SYNCS", number("SYNCCORE_KEEP_SYNCS", 200, int)),
     )
+
+
+def _at_least_one(name: str, value: int) -> int:
+    if value < 1:
+        raise ConfigurationError(
+            f"{name} must be at least 1 (the number of most recent syncs whose history is kept)."
+        )
+    return value
 
 
 def resolve_sqlite_path(database_url: str) -> Path | None:

@@ -15,6 +15,7 @@ idle (`write_timeout`), for whatever that misses.
 from __future__ import annotations
 
 import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,13 +28,16 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import DateTime, Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
+from .config import Settings, resolve_sqlite_path
 from .errors import ConfigurationError
 from .status import utcnow
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+SUPPORTED_URLS = "sqlite:///path/to/catalog.db or postgresql://user@host/dbname"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 DEFAULT_WRITE_TIMEOUT = 30.0  # seconds; CatalogSync passes the heartbeat timeout
 _MIGRATION_LOCK_ID = 0x5_1C_C0_2E  # arbitrary constant for pg_advisory_lock
@@ -123,13 +127,16 @@ class Database:
         if self.is_sqlite:
             database = make_url(self.url).database
             if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+                _make_folder(Path(database).parent)
             self.read_engine = _sqlite_engine(self.url, immediate=False)
             self.write_engine = _sqlite_engine(self.url, immediate=True)
         else:
-            self.read_engine = self.write_engine = create_engine(
-                self.url, pool_pre_ping=True, pool_size=5, max_overflow=10
-            )
+            try:
+                self.read_engine = self.write_engine = create_engine(
+                    self.url, pool_pre_ping=True, pool_size=5, max_overflow=10
+                )
+            except (ImportError, NoSuchModuleError) as exc:
+                raise ConfigurationError(_driver_problem(backend, exc)) from None
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
         migrate(self)
@@ -181,6 +188,89 @@ class Database:
         self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             self.write_engine.dispose()
+
+
+def _make_folder(folder: Path) -> None:
+    """Create the SQLite file's folder, or say in a sentence why it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ConfigurationError(
+            f"The SQLite database's folder {folder} cannot be created: a file of that name (or "
+            "of one of its parent folders) is in the way. Fix the path in SYNCCORE_DATABASE_URL."
+        ) from None
+    except OSError as exc:
+        raise ConfigurationError(
+            f"The SQLite database's folder {folder} cannot be created "
+            f"({exc.strerror or type(exc).__name__}). Fix the path in SYNCCORE_DATABASE_URL or "
+            "create the folder."
+        ) from None
+
+
+def _driver_problem(backend: str, exc: Exception) -> str:
+    if isinstance(exc, NoSuchModuleError):
+        return (
+            f"SYNCCORE_DATABASE_URL names a database Catalog Sync does not support ({backend}). "
+            f"Use {SUPPORTED_URLS}."
+        )
+    return (
+        f"SYNCCORE_DATABASE_URL names a {backend} database, whose driver is not installed. "
+        f"Catalog Sync supports {SUPPORTED_URLS}."
+    )
+
+
+def sqlite_access_problem(database_url: str) -> str | None:
+    """Which file or folder of a SQLite database this process cannot write, in a sentence;
+    None for other databases or when nothing is in the way. SQLite writes the database file
+    and, beside it, its -wal and -shm files and our migration lock file."""
+    try:
+        path = resolve_sqlite_path(database_url)
+    except Exception:  # noqa: BLE001 - an unparseable URL is reported elsewhere
+        return None
+    if path is None:
+        return None
+    path = path.absolute()
+    fix = "Make it writable by the user running Catalog Sync or change SYNCCORE_DATABASE_URL."
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if file.exists() and not os.access(file, os.R_OK | os.W_OK):
+            return f"The SQLite file {file} cannot be written. {fix}"
+    folder = path.parent
+    if not folder.is_dir():
+        return f"The SQLite database's folder {folder} does not exist. {fix}"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return (
+            f"The folder {folder} cannot be written, and SQLite needs to create files there "
+            f"(the database's -wal and -shm files). {fix}"
+        )
+    return None
+
+
+def database_failure(exc: Exception, settings: Settings) -> str:
+    """A database failure in one line for a person (terminal or page): for SQLite, the file
+    or folder that cannot be written; otherwise the failure's kind and the URL with its
+    password hidden, never the driver's text, which can quote the connection string."""
+    problem = sqlite_access_problem(settings.database_url)
+    if problem:
+        return problem
+    if settings.database_url.lower().startswith("sqlite"):
+        return (
+            f"The SQLite database {settings.describe_database()} could not be used "
+            f"({type(exc).__name__}: {_sqlite_reason(exc)}). Check that SYNCCORE_DATABASE_URL "
+            "points at a Catalog Sync database file."
+        )
+    return (
+        f"The catalog database did not answer ({type(exc).__name__}). Check "
+        f"SYNCCORE_DATABASE_URL ({settings.describe_database()}) and that the database "
+        "server is running."
+    )
+
+
+def _sqlite_reason(exc: Exception) -> str:
+    """SQLite's own words ("database is locked", "file is not a database"): they name no
+    secret, as a SQLite URL carries no password."""
+    orig = getattr(exc, "orig", None) or exc
+    text = getattr(orig, "strerror", None) or str(orig).strip()
+    return text.splitlines()[0][:200] if text else "no details"
 
 
 def _alembic_config() -> Config:

@@ -11,7 +11,32 @@ from datetime import datetime
 
 
 class SyncError(Exception):
-    """Base of every error synccore raises on purpose; `str(e)` is the user-facing message."""
+    """Base of every error synccore raises on purpose; `str(e)` is the user-facing message.
+
+    `headline` is the one sentence a status line shows ("Sync failed: <headline>"). A raise
+    site whose message quotes sheet text (which can hold ". ") says it explicitly; otherwise
+    it is the message's first sentence.
+    """
+
+    def __init__(self, message: str = "", *, headline: str | None = None):
+        super().__init__(message)
+        self._headline = headline
+
+    @property
+    def headline(self) -> str:
+        return getattr(self, "_headline", None) or first_sentence(str(self))
+
+
+def first_sentence(text: str) -> str:
+    """Text up to its first ". " outside double quotes, ending with one period; a quoted name
+    such as "Vol. 2" does not end the sentence."""
+    quoted = False
+    for index, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif char == "." and not quoted and text[index + 1 : index + 2] in (" ", "\n"):
+            return text[:index].rstrip(".") + "."
+    return text.rstrip(".") + "." if text else ""
 
 
 class ConfigurationError(SyncError):

@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -160,6 +161,48 @@ class SyncOperation(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     heartbeat_at: Mapped[datetime] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # How it was started: "dashboard", "cli", "schedule" (NULL: through the API, or before
+    # these were recorded). `awaiting_worker`: claimed by a dashboard in worker mode, and not
+    # yet taken by a worker.
+    trigger: Mapped[str | None] = mapped_column(String(30))
+    awaiting_worker: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    run_by_worker: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class SyncWorker(Base):
+    """A running `synccore worker`: its heartbeat and schedule, for the page and the check."""
+
+    __tablename__ = "sync_workers"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    schedule: Mapped[str | None] = mapped_column(String(200))  # as configured
+    runs_dashboard_syncs: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class ScheduledRun(Base):
+    """One row per scheduled due time: the primary key makes the database pick the one worker
+    that acts on it, so several workers run each due time once."""
+
+    __tablename__ = "scheduled_runs"
+    scheduled_for: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    decided_at: Mapped[datetime] = mapped_column(DateTime)
+    worker_id: Mapped[str] = mapped_column(String(64))
+    operation_id: Mapped[int | None] = mapped_column(Integer)  # None: skipped (a sync was active)
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class SentNotification(Base):
+    """A notification event, recorded before it is sent: the unique key makes each event go
+    out once, whichever and however many processes notice it."""
+
+    __tablename__ = "sent_notifications"
+    event_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    operation_id: Mapped[int | None] = mapped_column(Integer)
+    sent_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
 
 class SyncResult(Base):

@@ -14,6 +14,7 @@ import getpass
 import logging
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -39,10 +40,19 @@ def default_user() -> str:
         return "unknown user"
 
 
-def claim(db: Database, settings: Settings, triggered_by: str, *, force: bool = False) -> int:
+def claim(
+    db: Database,
+    settings: Settings,
+    triggered_by: str,
+    *,
+    force: bool = False,
+    trigger: str | None = None,
+    awaiting_worker: bool = False,
+) -> int:
     """Insert a pending operation holding the active slot; return its id.
 
     Raises `SyncAlreadyRunning` naming who holds the slot. A stale holder is retired first.
+    `trigger` records how it was started; `awaiting_worker` leaves it for `synccore worker`.
     """
     recover_stale(db, settings.heartbeat_timeout)
     now = db.now()
@@ -50,7 +60,9 @@ def claim(db: Database, settings: Settings, triggered_by: str, *, force: bool = 
         active_slot=ACTIVE,
         status=SyncStatus.PENDING.value,
         stage=None,
-        message="Starting sync...",
+        message="Waiting for a worker to start this sync..."
+        if awaiting_worker
+        else "Starting sync...",
         triggered_by=(triggered_by or "unknown user")[:200],
         host=socket.gethostname()[:200],
         pid=os.getpid(),
@@ -66,6 +78,9 @@ def claim(db: Database, settings: Settings, triggered_by: str, *, force: bool = 
         unchanged=0,
         removed=0,
         failed=0,
+        trigger=trigger,
+        awaiting_worker=awaiting_worker,
+        run_by_worker=False,
     )
     try:
         with db.write() as s:
@@ -75,7 +90,14 @@ def claim(db: Database, settings: Settings, triggered_by: str, *, force: bool = 
     except IntegrityError:
         holder = active_operation(db)
         if holder is None:  # it finished between our insert and this read
-            return claim(db, settings, triggered_by, force=force)
+            return claim(
+                db,
+                settings,
+                triggered_by,
+                force=force,
+                trigger=trigger,
+                awaiting_worker=awaiting_worker,
+            )
         raise SyncAlreadyRunning(holder.id, holder.triggered_by, holder.started_at) from None
 
 
@@ -88,25 +110,24 @@ def recover_stale(db: Database, heartbeat_timeout: float) -> int:
     """Mark active operations whose heartbeat is older than the timeout as interrupted."""
     cutoff = db.now() - timedelta(seconds=heartbeat_timeout)
     with db.session() as s:  # a cheap read first, so the 2 s rerun never takes a write lock
-        stale = s.scalars(
-            select(SyncOperation.id).where(
+        stale = s.execute(
+            select(SyncOperation.id, SyncOperation.awaiting_worker).where(
                 SyncOperation.active_slot == ACTIVE, SyncOperation.heartbeat_at < cutoff
             )
         ).all()
-    for op_id in stale:
-        retired = finish(
-            db,
-            op_id,
-            SyncStatus.INTERRUPTED,
-            "Sync interrupted: the process running it stopped responding.",
-            error=(
+    for op_id, awaiting_worker in stale:
+        if awaiting_worker:
+            message, error = NO_WORKER_MESSAGE, NO_WORKER_ERROR
+        else:
+            message, error = (
+                "Sync interrupted: the process running it stopped responding.",
                 "The sync stopped sending heartbeats (its process was probably killed or its "
                 "host restarted). Albums written before that are complete; run the sync again "
-                "to bring the catalog fully up to date."
-            ),
-            only_if_stale_before=cutoff,
-        )
-        if retired:
+                "to bring the catalog fully up to date.",
+            )
+        if finish(
+            db, op_id, SyncStatus.INTERRUPTED, message, error=error, only_if_stale_before=cutoff
+        ):
             _end_sessions(db, op_id)
     return len(stale)
 
@@ -122,6 +143,14 @@ def _end_sessions(db: Database, op_id: int) -> None:
         return
     if ended:
         log.warning("ended %s database session(s) of retired sync %s", ended, op_id)
+
+
+NO_WORKER_MESSAGE = "No worker picked up this sync: start `synccore worker`."
+NO_WORKER_ERROR = (
+    "SYNCCORE_RUN_SYNCS_IN=worker leaves the dashboard's syncs to `synccore worker`, and no "
+    "worker took this one within the heartbeat timeout. Start a worker (see the README) or "
+    "unset SYNCCORE_RUN_SYNCS_IN to run syncs in the dashboard."
+)
 
 
 def heartbeat(db: Database, op_id: int) -> bool:
@@ -260,8 +289,10 @@ def finish(
     progress: Progress | None = None,
     row_errors: list | None = None,
     only_if_stale_before=None,
+    guard_stopped: bool = False,
 ) -> bool:
-    """End an operation: free the slot, record the result and row errors in one transaction.
+    """End an operation: free the slot, record the result and row errors in one transaction,
+    then tell the `FINISH_HOOKS` (notifications) what ended.
 
     Returns False when the operation had already ended (e.g. retired as stale meanwhile).
     `removed` is kept as the removal transaction recorded it. `only_if_stale_before` is a
@@ -325,4 +356,13 @@ def finish(
                     for e in row_errors
                 ],
             )
+    for hook in FINISH_HOOKS:
+        try:
+            hook(db, op_id, guard_stopped)
+        except Exception:  # noqa: BLE001 - a hook never changes how the sync ended
+            log.warning("after-sync hook failed for sync %s", op_id, exc_info=True)
     return True
+
+
+# Called once per ended operation, by the process that ended it: (db, op_id, guard_stopped).
+FINISH_HOOKS: list[Callable[[Database, int, bool], None]] = []

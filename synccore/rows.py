@@ -32,6 +32,10 @@ ERROR_VALUE_LENGTH = 500
 # 500 four-byte characters each would not, and would fail the whole batch.
 MAX_KEY_BYTES = 2_600
 ERROR_VALUE_COUNT = 50  # a row can be 18,000 cells wide; keep what a person can read
+# A failed row's cells are stored with the error: at most this many characters in all (200
+# wide cells once stored 25 KB per row and 123 MB per sync), the cut marked with TRUNCATED.
+ERROR_VALUES_TOTAL = 2_000
+TRUNCATED = "…[truncated]"
 
 _LABELS = {
     "release_date": "Release Date",
@@ -494,9 +498,31 @@ class RowError:
 
 
 def row_error(raw: RawRow, reason: str) -> RowError:
-    """A RowError carrying the row's cells as text, each cut to 500 characters."""
-    values = tuple(_cell_text(v)[:ERROR_VALUE_LENGTH] for v in raw.values[:ERROR_VALUE_COUNT])
-    return RowError(raw.number, reason, values)
+    """A RowError carrying the row's cells as text, bounded by `error_values`."""
+    return RowError(raw.number, reason, error_values(_cell_text(v) for v in raw.values))
+
+
+def error_values(cells: Iterable[str]) -> tuple[str, ...]:
+    """A failed row's cells as stored and shown: each cut to ERROR_VALUE_LENGTH characters,
+    at most ERROR_VALUE_COUNT cells and ERROR_VALUES_TOTAL characters in all (markers aside).
+    Whatever is cut is marked with TRUNCATED, so nobody takes the rest for the sheet's text."""
+    values: list[str] = []
+    left = ERROR_VALUES_TOTAL
+    rest = iter(cells)
+    for index, cell in enumerate(rest):
+        if index == ERROR_VALUE_COUNT or left == 0:
+            if cell or any(rest):
+                values.append(TRUNCATED)  # the cells from here on are not kept
+            break
+        keep = min(len(cell), ERROR_VALUE_LENGTH, left)
+        if keep == len(cell):
+            values.append(cell)
+        else:
+            values.append(cell[:keep] + TRUNCATED)
+            if keep == left:
+                break  # the total is spent: this marker also stands for the cells after it
+        left -= keep
+    return tuple(values)
 
 
 _HASH_VERSION = "v1"
@@ -682,8 +708,8 @@ def parse_row(raw: RawRow, columns: ColumnMap) -> AlbumRow | RowError | None:
 
 def _stored_values(row: AlbumRow) -> tuple[str, ...]:
     """An AlbumRow's fields in sheet-column order, for a RowError about it."""
-    return tuple(
-        (v or "")[:ERROR_VALUE_LENGTH]
+    return error_values(
+        v or ""
         for v in (
             row.release.text,
             row.artist,

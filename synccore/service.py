@@ -15,14 +15,18 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from . import operations
+from . import notify, operations, worker_state
 from .catalog import AlbumFilter, AlbumPage, CatalogFacets, catalog_facets, query_albums
 from .config import Settings, load_settings
 from .db import Database
+from .errors import SyncError
+from .health import Health, HealthFacts, LastOutcome, assess, stale_limit
 from .models import SyncOperation, SyncResult, SyncRowError, SyncStatus
 from .operations import Progress
 from .progress import SHUTDOWN_ERROR, SHUTDOWN_MESSAGE, shutdown_requested
+from .schedule import Schedule, next_run, parse_stored
 from .status import OperationStatus, RowErrorRecord, SyncSummary, as_utc
+from .sync import MAX_STORED_ROW_ERRORS
 
 ProgressCallback = Callable[[Progress], None]
 log = logging.getLogger(__name__)
@@ -63,6 +67,29 @@ def running_here(op_id: int) -> bool:
     return any(op == op_id for _, op in list(_sync_threads.values()))
 
 
+def follow_until_done(
+    sync: CatalogSync, op_id: int, on_tick: Callable[[], None] | None = None
+) -> OperationStatus | None:
+    """Wait for this process's sync to end; a stop (SIGTERM, Ctrl-C) ends it at once, marked
+    interrupted. The sync runs in a thread so the stop is answered even while it waits on a
+    stalled Google request. Returns its final status."""
+    while (
+        (status := sync.operation(op_id)) is not None and status.is_active and running_here(op_id)
+    ):
+        if shutdown_requested.is_set():
+            stop_running_syncs()
+            return sync.operation(op_id)
+        if on_tick is not None:
+            on_tick()
+        shutdown_requested.wait(0.2)
+    # The outcome is recorded; let the thread run its after-sync hooks (they only start the
+    # notifications' delivery) so a process about to exit does not cut them off.
+    for thread, (_, running) in list(_sync_threads.items()):
+        if running == op_id:
+            thread.join(timeout=10)
+    return status
+
+
 class CatalogSync:
     """Sync the catalog from the configured sheet and read it back."""
 
@@ -73,19 +100,40 @@ class CatalogSync:
         self.db = Database(
             self.settings.database_url, write_timeout=self.settings.heartbeat_timeout
         )
+        notify.watch(self.db, self.settings)
 
     # -- running ---------------------------------------------------------------------------
 
     def start_sync(
-        self, triggered_by: str, *, force: bool = False, on_progress: ProgressCallback | None = None
+        self,
+        triggered_by: str,
+        *,
+        force: bool = False,
+        on_progress: ProgressCallback | None = None,
+        trigger: str | None = None,
     ) -> int:
         """Claim the active slot and run the sync in a daemon thread; return the operation id.
 
         Raises `SyncAlreadyRunning` (and starts nothing) when another sync is active anywhere.
+        A dashboard's sync (`trigger="dashboard"`) with `SYNCCORE_RUN_SYNCS_IN=worker` is left
+        pending for `synccore worker` instead, so a restart of the dashboard does not stop it.
         """
-        from .sync import execute_operation
+        to_worker = trigger == "dashboard" and self.settings.run_syncs_in == "worker"
+        op_id = operations.claim(
+            self.db,
+            self.settings,
+            triggered_by,
+            force=force,
+            trigger=trigger,
+            awaiting_worker=to_worker,
+        )
+        if not to_worker:
+            self.run_claimed(op_id, on_progress=on_progress)
+        return op_id
 
-        op_id = operations.claim(self.db, self.settings, triggered_by, force=force)
+    def run_claimed(self, op_id: int, *, on_progress: ProgressCallback | None = None) -> None:
+        """Run an operation this process holds in a daemon thread (a stop ends it cleanly)."""
+        from .sync import execute_operation
 
         def run() -> None:
             try:
@@ -96,7 +144,6 @@ class CatalogSync:
         thread = threading.Thread(target=run, name=f"synccore-sync-{op_id}", daemon=True)
         _sync_threads[thread] = (self.db, op_id)
         thread.start()
-        return op_id
 
     def run_sync(
         self,
@@ -104,12 +151,13 @@ class CatalogSync:
         *,
         force: bool = False,
         on_progress: ProgressCallback | None = None,
+        trigger: str | None = None,
     ) -> OperationStatus:
         """Run a sync in the calling thread; return its final status (never raises for a
         failed sync: the status says why). Raises `SyncAlreadyRunning` like `start_sync`."""
         from .sync import execute_operation
 
-        op_id = operations.claim(self.db, self.settings, triggered_by, force=force)
+        op_id = operations.claim(self.db, self.settings, triggered_by, force=force, trigger=trigger)
         execute_operation(self.db, self.settings, op_id, on_progress=on_progress)
         status = self.operation(op_id)
         assert status is not None
@@ -159,13 +207,18 @@ class CatalogSync:
     def history(self, limit: int = 100) -> list[SyncSummary]:
         """Finished syncs, newest first."""
         with self.db.session() as s:
-            rows = s.scalars(
-                select(SyncResult).order_by(SyncResult.operation_id.desc()).limit(limit)
+            rows = s.execute(
+                select(SyncResult, SyncOperation.trigger, SyncOperation.run_by_worker)
+                .join(SyncOperation, SyncOperation.id == SyncResult.operation_id)
+                .order_by(SyncResult.operation_id.desc())
+                .limit(limit)
             )
-            return [SyncSummary.from_row(r) for r in rows]
+            return [SyncSummary.from_row(r, trigger, by_worker) for r, trigger, by_worker in rows]
 
-    def row_errors(self, operation_id: int, limit: int = 10_000) -> list[RowErrorRecord]:
-        """The rows a sync could not take, in sheet order."""
+    def row_errors(
+        self, operation_id: int, limit: int = MAX_STORED_ROW_ERRORS
+    ) -> list[RowErrorRecord]:
+        """The rows a sync could not take, in sheet order (by default all that were stored)."""
         with self.db.session() as s:
             rows = s.scalars(
                 select(SyncRowError)
@@ -191,6 +244,61 @@ class CatalogSync:
         """Changes whenever a sync finishes; views key their catalog caches on it."""
         with self.db.session() as s:
             return s.scalar(select(func.max(SyncResult.operation_id))) or 0
+
+    # -- operations: schedule, workers, health ----------------------------------------------
+
+    def schedule(self) -> Schedule | None:
+        """The configured schedule, else the one the freshest worker recorded."""
+        if self.settings.schedule is not None:
+            return self.settings.schedule
+        seen = worker_state.freshest_worker(self.db)
+        if seen is None or not seen.schedule:
+            return None
+        try:
+            return parse_stored(seen.schedule)
+        except SyncError:  # recorded by a newer or older version: not worth failing over
+            return None
+
+    def health(self, now: datetime | None = None) -> Health:
+        """The facts `synccore check`, the page and alerts judge, read without changing
+        anything (a stale sync is reported, not retired)."""
+        schedule = self.schedule()
+        with self.db.session() as s:
+            # heartbeats are judged by the clock that wrote them (the server's on PostgreSQL)
+            now = now or as_utc(self.db.server_time(s))
+            active = s.scalars(
+                select(SyncOperation).where(SyncOperation.active_slot == operations.ACTIVE)
+            ).first()
+            last = s.scalars(
+                select(SyncResult).order_by(SyncResult.operation_id.desc()).limit(1)
+            ).first()
+            outcome = (
+                LastOutcome(
+                    last.operation_id,
+                    last.status,
+                    last.message,
+                    last.triggered_by,
+                    as_utc(last.finished_at),
+                )
+                if last
+                else None
+            )
+        seen = worker_state.freshest_worker(self.db)
+        facts = HealthFacts(
+            now=now,
+            heartbeat_timeout=self.settings.heartbeat_timeout,
+            last_success_at=self.last_synced_at(),
+            last_outcome=outcome,
+            active_id=active.id if active else None,
+            active_heartbeat_at=as_utc(active.heartbeat_at) if active else None,
+            schedule=schedule,
+            stale_after=stale_limit(self.settings.stale_after, schedule, now),
+            worker_seen_at=seen.heartbeat_at if seen else None,
+            next_run=next_run(schedule, worker_state.last_started_at(self.db), now)
+            if schedule
+            else None,
+        )
+        return assess(facts)
 
     def close(self) -> None:
         self.db.dispose()

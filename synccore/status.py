@@ -115,6 +115,14 @@ class SyncSummary:
     unchanged: int
     removed: int
     failed: int
+    trigger: str | None = None  # "dashboard", "cli", "schedule"; None: the API, or unknown
+    run_by_worker: bool = False
+
+    @property
+    def started_via(self) -> str:
+        """Who or what started it, for History: person, CLI, schedule, worker."""
+        label = TRIGGER_LABELS.get(self.trigger or "", "API")
+        return f"{label}, run by a worker" if self.run_by_worker else label
 
     @property
     def albums_per_second(self) -> float:
@@ -126,10 +134,13 @@ class SyncSummary:
         data["started_at"] = self.started_at.isoformat()
         data["finished_at"] = self.finished_at.isoformat()
         data["albums_per_second"] = round(self.albums_per_second, 1)
+        data["started_via"] = self.started_via
         return data
 
     @classmethod
-    def from_row(cls, r: SyncResult) -> SyncSummary:
+    def from_row(
+        cls, r: SyncResult, trigger: str | None = None, run_by_worker: bool = False
+    ) -> SyncSummary:
         return cls(
             operation_id=r.operation_id,
             status=SyncStatus(r.status),
@@ -146,7 +157,12 @@ class SyncSummary:
             unchanged=r.unchanged,
             removed=r.removed,
             failed=r.failed,
+            trigger=trigger,
+            run_by_worker=bool(run_by_worker),
         )
+
+
+TRIGGER_LABELS = {"dashboard": "Person (dashboard)", "cli": "Command line", "schedule": "Schedule"}
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ Stages, in order:
 from __future__ import annotations
 
 import gc
+import heapq
 import logging
 import os
 import pickle
@@ -23,11 +24,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
+from typing import IO
 
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import DBAPIError
 
-from . import operations
+from . import operations, retention
 from .config import Settings
 from .db import Database
 from .errors import (
@@ -36,7 +38,7 @@ from .errors import (
     SyncError,
     SyncInterrupted,
 )
-from .models import Album, SyncStage, SyncStatus
+from .models import Album, SyncResult, SyncStage, SyncStatus
 from .operations import Progress
 from .progress import SHUTDOWN_ERROR, SHUTDOWN_MESSAGE, Heartbeat, Reporter, shutdown_requested
 from .rows import AlbumRow, ReleaseDate, RowError, duplicate_error, find_header, parse_row
@@ -47,7 +49,10 @@ from .upserts import LookupCache, write_albums
 
 log = logging.getLogger(__name__)
 
-MAX_STORED_ROW_ERRORS = 100_000
+# Row errors kept per sync (the first ones in sheet order; every one is counted). Each is at
+# most ~2,500 characters (rows.ERROR_VALUES_TOTAL of cells and a 500-character reason), so a
+# sync stores at most ~25 million characters of them, however many rows fail.
+MAX_STORED_ROW_ERRORS = 10_000
 HEADER_SCAN_ROWS = 15
 REMOVAL_CHUNK = 5_000  # ids per UPDATE: drivers cap the parameters of one statement
 # Test hook: a file path. The removal step then marks 50 albums per statement, appends a line
@@ -65,14 +70,39 @@ class Counts:
     processed: int = 0
 
 
+class RowErrorLog:
+    """Every row error is counted; only the `limit` first in sheet order are kept, so a sheet
+    of a million bad rows costs bounded memory and storage. `append` and `len` are all the
+    engine needs while it runs; `kept()` gives the stored ones in sheet order."""
+
+    def __init__(self, limit: int = MAX_STORED_ROW_ERRORS):
+        self.limit = limit
+        self.count = 0
+        self._heap: list[tuple[int, int, RowError]] = []  # (-row number, arrival, error)
+
+    def append(self, error: RowError) -> None:
+        self.count += 1
+        entry = (-error.row_number, self.count, error)
+        if len(self._heap) < self.limit:
+            heapq.heappush(self._heap, entry)
+        elif self._heap and entry > self._heap[0]:  # an earlier row than the latest kept
+            heapq.heapreplace(self._heap, entry)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def kept(self) -> list[RowError]:
+        return [e for _, _, e in sorted(self._heap, key=lambda entry: (-entry[0], entry[1]))]
+
+
 @dataclass
 class FetchResult:
     """What the fetch stage leaves behind: spooled albums, row errors and the winners."""
 
-    spool: tempfile.SpooledTemporaryFile
+    spool: IO[bytes]
     chunks: int
     winners: dict[int, int]  # hash(album key) -> packed winner (see `_winner`)
-    errors: list[RowError] = field(default_factory=list)
+    errors: RowErrorLog = field(default_factory=RowErrorLog)
     rows_read: int = 0
 
 
@@ -243,12 +273,52 @@ def plan_removals(db: Database, winners: dict[int, int]) -> tuple[list[int], int
     return gone, active
 
 
+def last_synced_source(db: Database) -> str | None:
+    """The sheet (`Settings.describe_sheet()`) the last successful sync read, if any."""
+    with db.session() as s:
+        return s.scalar(
+            select(SyncResult.source)
+            .where(
+                SyncResult.status.in_(
+                    [SyncStatus.COMPLETED.value, SyncStatus.COMPLETED_WITH_WARNINGS.value]
+                )
+            )
+            .order_by(SyncResult.operation_id.desc())
+            .limit(1)
+        )
+
+
 def check_removal_guard(
-    gone: int, active: int, albums_in_sheet: int, settings: Settings, force: bool
+    gone: int,
+    active: int,
+    albums_in_sheet: int,
+    settings: Settings,
+    force: bool,
+    previous_source: str | None = None,
 ) -> None:
-    """Refuse a sync that would empty or gut the catalog, unless forced."""
+    """Refuse a sync that would empty or gut the catalog, unless forced.
+
+    When the configured sheet differs from the one the last successful sync read, the refusal
+    says so: a switched sheet, not a truncated one, is then the likely cause.
+    """
     if force or gone == 0:
         return
+    source = settings.describe_sheet()[:500]  # as SyncOperation.source stores it
+    if (
+        previous_source
+        and previous_source != source
+        and (albums_in_sheet == 0 or gone > settings.removal_guard * active)
+    ):
+        headline = (
+            f"The configured sheet changed since the last successful sync, from {previous_source} "
+            f"to {source}, and this sync would remove {gone:,} of {active:,} albums."
+        )
+        raise RemovalGuardTripped(
+            f"{headline} Nothing was changed. If the new sheet is meant to replace the catalog, "
+            "run the sync with force (synccore sync --force); otherwise set SYNCCORE_SHEET and "
+            "SYNCCORE_WORKSHEET back to the previous sheet.",
+            headline=headline,
+        )
     if albums_in_sheet == 0:
         raise RemovalGuardTripped(
             f"The sheet returned no albums, so this sync would remove all {active:,} albums "
@@ -313,13 +383,15 @@ def sync_albums(
     reporter: Reporter,
     *,
     force: bool = False,
-) -> tuple[Counts, list[RowError]]:
+) -> tuple[Counts, RowErrorLog]:
     """The whole sync for an already-claimed operation; raises SyncError on failure."""
     fetched = fetch_and_parse(source, settings, reporter)
     try:
         total = len(fetched.winners)
         gone, active = plan_removals(db, fetched.winners)
-        check_removal_guard(len(gone), active, total, settings, force)
+        check_removal_guard(
+            len(gone), active, total, settings, force, previous_source=last_synced_source(db)
+        )
         counts = Counts()
         errors = fetched.errors
         progress = Progress(SyncStage.PROCESSING, f"Syncing album 0 of {total:,}...", total=total)
@@ -356,13 +428,13 @@ def sync_albums(
         )
         reporter.check_stop()  # a cancel accepted before this point is honoured; see request_cancel
         counts.removed = mark_removed(db, gone, op_id)
-        return counts, sorted(errors, key=lambda e: e.row_number)
+        return counts, errors
     finally:
         fetched.spool.close()
 
 
 def _changed_winners(
-    chunk: list[tuple], winners: dict[int, int], counts: Counts, errors: list[RowError]
+    chunk: list[tuple], winners: dict[int, int], counts: Counts, errors: RowErrorLog
 ) -> list[AlbumRow]:
     """The chunk's albums that need writing: winners of their key whose content the catalog
     does not already hold. Unchanged ones are counted; losing duplicates become row errors."""
@@ -439,7 +511,7 @@ def execute_operation(
             status,
             message,
             progress=_final_progress(reporter, counts, len(errors)),
-            row_errors=errors[:MAX_STORED_ROW_ERRORS],
+            row_errors=errors.kept(),
         )
     except SyncCancelled:
         who = _cancelled_by(db, op_id)
@@ -465,9 +537,10 @@ def execute_operation(
             db,
             op_id,
             SyncStatus.FAILED,
-            f"Sync failed: {_first_line(str(exc))}",
+            f"Sync failed: {exc.headline}",
             error=str(exc),
             progress=reporter.current,
+            guard_stopped=isinstance(exc, RemovalGuardTripped),
         )
     except Exception as exc:  # an outage or a bug: record it, never leave it active
         if isinstance(exc, DBAPIError) and _lock_wait_ended(exc):
@@ -504,6 +577,16 @@ def execute_operation(
                 ),
             )
         _finish(db, op_id, SyncStatus.FAILED, message, error=error, progress=reporter.current)
+    _prune(db, settings, op_id)
+
+
+def _prune(db: Database, settings: Settings, op_id: int) -> None:
+    """Drop the history of syncs beyond SYNCCORE_KEEP_SYNCS. A failure here only delays the
+    pruning to the next sync: the sync's own outcome is already recorded."""
+    try:
+        retention.prune_history(db, settings.keep_syncs)
+    except Exception:  # noqa: BLE001 - never let housekeeping turn a finished sync into an error
+        log.warning("could not prune the sync history after sync %s", op_id, exc_info=True)
 
 
 def _lock_wait_ended(exc: DBAPIError) -> bool:
@@ -540,10 +623,6 @@ def _finish(db: Database, op_id: int, *args, **kwargs) -> None:
                 return
             time.sleep(delay)
             delay = min(delay * 2, 8.0)
-
-
-def _first_line(text: str) -> str:
-    return text.split(". ")[0].rstrip(".") + "." if text else ""
 
 
 def _final_progress(reporter: Reporter, counts: Counts, failed: int) -> Progress:

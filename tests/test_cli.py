@@ -64,6 +64,9 @@ def test_sync_json_and_history_json(tmp_path):
     history = json.loads(synccore(tmp_path, "history", "--json", env=env).stdout)
     assert [h["status"] for h in history] == ["completed"]
     assert history[0]["total"] == 5
+    assert (history[0]["trigger"], history[0]["started_via"]) == ("cli", "Command line")
+    text = synccore(tmp_path, "history", env=env).stdout
+    assert text.rstrip().endswith(f"by {operations.default_user()} (Command line)")
 
 
 def test_failed_sync_exits_1_with_the_reason(tmp_path):

@@ -405,7 +405,8 @@ def test_database_folder_that_cannot_exist_is_a_message(tmp_path):
     blocker.write_text("a file where the database folder should be")
     at = make_app({"SYNCCORE_DATABASE_URL": f"sqlite:///{blocker / 'catalog.db'}"}).run()
     assert not at.exception
-    assert "The catalog database cannot be opened" in page_text(at)
+    assert "Catalog Sync is not configured correctly" in page_text(at)
+    assert f"The SQLite database's folder {blocker} cannot be created" in page_text(at)
     assert "SYNCCORE_DATABASE_URL" in page_text(at)
 
 

@@ -285,3 +285,17 @@ def test_failure_headline_does_not_repeat_the_cause():
     ].startswith("Check the settings")
     done = status(status=SyncStatus.COMPLETED, message="Sync complete! Updated 3 albums")
     assert outcome_text(done) == ("Sync complete! Updated 3 albums", None)
+
+
+def test_a_sqlite_problem_on_the_page_names_the_folder_not_a_server(tmp_path, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from dashboard.context import database_problem
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the database's folder should be")
+    monkeypatch.setenv("SYNCCORE_DATABASE_URL", f"sqlite:///{blocker}/catalog.db")
+    text = database_problem(OperationalError("SELECT 1", {}, Exception("unable to open")))
+    assert f"folder {blocker} does not exist" in text
+    assert "server is running" not in text
+    assert text.endswith("Then reload the page.")

@@ -147,9 +147,11 @@ def pick_worksheet(sheets: list[dict[str, Any]], wanted: str | None) -> dict[str
         if found:
             return found[0]
     names = ", ".join(f'"{p.get("title")}" (gid {p.get("sheetId", 0)})' for p in grids)
+    headline = f'The spreadsheet has no worksheet "{text}".'
     raise WorksheetNotFound(
-        f'The spreadsheet has no worksheet "{text}". Its worksheets are: {names}. Set '
-        "SYNCCORE_WORKSHEET to one of these names or gids, or leave it empty for the first."
+        f"{headline} Its worksheets are: {names}. Set "
+        "SYNCCORE_WORKSHEET to one of these names or gids, or leave it empty for the first.",
+        headline=headline,  # the name can hold ". " or quotes: no guessing where it ends
     )
 
 
