@@ -26,7 +26,18 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import DateTime, Engine, create_engine, event, func, select, text
+from sqlalchemy import (
+    CursorResult,
+    DateTime,
+    Engine,
+    Executable,
+    Result,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
@@ -271,6 +282,17 @@ def _sqlite_reason(exc: Exception) -> str:
     orig = getattr(exc, "orig", None) or exc
     text = getattr(orig, "strerror", None) or str(orig).strip()
     return text.splitlines()[0][:200] if text else "no details"
+
+
+def rows_changed(s, statement: Executable) -> int:
+    """How many rows an UPDATE or DELETE changed (its cursor's rowcount)."""
+    return changed_count(s.execute(statement))
+
+
+def changed_count(result: Result) -> int:
+    """The rowcount of an executed UPDATE or DELETE (typed: `execute` returns a Result)."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount
 
 
 def _alembic_config() -> Config:

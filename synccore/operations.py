@@ -17,12 +17,13 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .config import Settings
-from .db import Database, session_now
+from .db import Database, changed_count, rows_changed, session_now
 from .errors import CancelRefused, SyncAlreadyRunning, SyncInterrupted
 from .models import SyncOperation, SyncResult, SyncRowError, SyncStage, SyncStatus
 
@@ -156,12 +157,13 @@ NO_WORKER_ERROR = (
 def heartbeat(db: Database, op_id: int) -> bool:
     """Refresh the heartbeat; return True when the sync must stop (see `_must_stop`)."""
     with db.write() as s:
-        result = s.execute(
+        changed = rows_changed(
+            s,
             update(SyncOperation)
             .where(SyncOperation.id == op_id, SyncOperation.active_slot == ACTIVE)
-            .values(heartbeat_at=db.now())
+            .values(heartbeat_at=db.now()),
         )
-        return _must_stop(s, op_id, result.rowcount)
+        return _must_stop(s, op_id, changed)
 
 
 def _must_stop(s, op_id: int, rowcount: int) -> bool:
@@ -186,11 +188,12 @@ def fence(s, op_id: int, *, removed: int | None = None) -> None:
     values: dict = {"heartbeat_at": session_now(s)}
     if removed is not None:
         values["removed"] = removed
-    held = s.execute(
+    held = rows_changed(
+        s,
         update(SyncOperation)
         .where(SyncOperation.id == op_id, SyncOperation.active_slot == ACTIVE)
-        .values(**values)
-    ).rowcount
+        .values(**values),
+    )
     if not held:
         log.warning("sync %s no longer holds the active slot (retired as stale); stopping", op_id)
         raise SyncInterrupted(
@@ -236,7 +239,7 @@ def write_progress(db: Database, op_id: int, p: Progress) -> bool:
                 heartbeat_at=db.now(),
             )
         )
-        return _must_stop(s, op_id, result.rowcount)
+        return _must_stop(s, op_id, changed_count(result))
 
 
 def request_cancel(db: Database, requested_by: str) -> bool:
@@ -257,7 +260,8 @@ def request_cancel(db: Database, requested_by: str) -> bool:
         return False
     if current.stage != finalizing or current.cancel_requested:
         with db.write() as s:
-            accepted = s.execute(
+            accepted = rows_changed(
+                s,
                 update(SyncOperation)
                 .where(
                     active,
@@ -267,8 +271,8 @@ def request_cancel(db: Database, requested_by: str) -> bool:
                         SyncOperation.cancel_requested.is_(True),
                     ),
                 )
-                .values(cancel_requested=True, cancelled_by=(requested_by or "unknown user")[:200])
-            ).rowcount
+                .values(cancel_requested=True, cancelled_by=(requested_by or "unknown user")[:200]),
+            )
             if accepted:
                 return True
             if s.scalar(select(SyncOperation.stage).where(active)) != finalizing:
@@ -321,9 +325,9 @@ def finish(
                 is None
             ):
                 return False
-        if s.execute(update(SyncOperation).where(*where).values(**values)).rowcount == 0:
+        if rows_changed(s, update(SyncOperation).where(*where).values(**values)) == 0:
             return False
-        op = s.get(SyncOperation, op_id)
+        op = s.get_one(SyncOperation, op_id)
         s.add(
             SyncResult(
                 operation_id=op_id,
@@ -345,7 +349,7 @@ def finish(
         )
         if row_errors:
             s.execute(
-                SyncRowError.__table__.insert(),
+                insert(cast(Table, SyncRowError.__table__)),
                 [
                     {
                         "operation_id": op_id,
