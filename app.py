@@ -28,7 +28,7 @@ from dashboard.opsnote import render_operations
 from dashboard.syncstatus import render_outcome, render_progress
 from dashboard.text import plain
 from dashboard.timefmt import viewer_zone
-from synccore import CatalogSync, OperationStatus, SyncAlreadyRunning, SyncError
+from synccore import CatalogSync, OperationStatus, SyncAlreadyRunning, SyncError, SyncStage
 
 REFRESH_MS = 2_000  # how often the page reruns while a sync is active
 BUTTON_WIDTH = 200  # px: "Sync Now" and "Syncing..." keep the same size
@@ -81,6 +81,8 @@ def cancel_sync(sync: CatalogSync) -> None:
     try:
         if not sync.cancel_sync(viewer.name):
             st.session_state[NOTICE] = "There was no sync to cancel: it had already ended."
+    except SyncError as exc:  # CancelRefused: the sync is finalizing
+        st.session_state[NOTICE] = f"Not cancelled: {exc}"
     except SQLAlchemyError as exc:
         st.session_state[NOTICE] = database_problem(exc)
 
@@ -125,15 +127,19 @@ def render_controls(dash: Dashboard, status: OperationStatus | None, synced_at) 
         ),
     )
     if active:
+        finalizing = status is not None and status.stage == SyncStage.FINALIZING.value
         row.button(
             "Cancel",
             key="cancel-sync",
             icon=":material/stop_circle:",
-            disabled=not can_sync or bool(status and status.cancel_requested),
+            disabled=not can_sync or bool(status and status.cancel_requested) or finalizing,
             on_click=cancel_sync,
             args=(dash.sync,),
             width=BUTTON_WIDTH,
-            help="Stop the sync after the batch it is writing; albums already written stay.",
+            help="The sync is finalizing: its removals and result are being recorded, which "
+            "cannot be stopped now."
+            if finalizing
+            else "Stop the sync after the batch it is writing; albums already written stay.",
         )
     with row:
         render_last_synced(synced_at)

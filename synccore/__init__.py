@@ -12,6 +12,7 @@ The public API, for the dashboard and the command line:
 from .catalog import AlbumFilter, AlbumPage, AlbumView, CatalogFacets
 from .config import Settings, load_settings
 from .errors import (
+    CancelRefused,
     ConfigurationError,
     RemovalGuardTripped,
     SourceError,
@@ -27,6 +28,7 @@ __all__ = [
     "AlbumFilter",
     "AlbumPage",
     "AlbumView",
+    "CancelRefused",
     "CatalogFacets",
     "CatalogSync",
     "ConfigurationError",

@@ -25,7 +25,7 @@ from . import notify
 from .catalog import AlbumFilter
 from .config import Settings, load_settings
 from .db import database_failure
-from .errors import SyncAlreadyRunning, SyncError
+from .errors import CancelRefused, SyncAlreadyRunning, SyncError
 from .operations import Progress, default_user
 from .progress import shutdown_requested
 from .service import CatalogSync, follow_until_done
@@ -194,7 +194,12 @@ def cmd_worker(sync: CatalogSync, args) -> int:
 
 
 def cmd_cancel(sync: CatalogSync, args) -> int:
-    if sync.cancel_sync(default_user()):
+    try:
+        requested = sync.cancel_sync(default_user())
+    except CancelRefused as exc:
+        say(f"Not cancelled: {exc}")
+        return EXIT_FAILED
+    if requested:
         say("Cancel requested; the sync stops after its current batch.")
         return EXIT_OK
     say("No sync is running.")

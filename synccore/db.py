@@ -3,6 +3,13 @@
 SQLite gets two engines over one file: readers begin deferred transactions, which WAL never
 blocks, while writers begin `IMMEDIATE` so they queue on the busy timeout up front instead of
 failing mid-transaction when a read lock cannot be upgraded. PostgreSQL uses one engine.
+
+On PostgreSQL, which several hosts share, heartbeats are written and judged by the server's
+clock (`Database.now`), so no host compares its own clock with another's. A sync frozen
+inside a transaction must not hold up the next one with its locks: a sync's write transactions
+carry a shared advisory lock naming the sync, by which whoever retires it ends their sessions
+(`end_sessions_of`); and every write transaction bounds how long it waits on a lock or sits
+idle (`write_timeout`), for whatever that misses.
 """
 
 from __future__ import annotations
@@ -12,23 +19,38 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import (
+    CursorResult,
+    DateTime,
+    Engine,
+    Executable,
+    Result,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
 from .config import Settings, resolve_sqlite_path
 from .errors import ConfigurationError
+from .status import utcnow
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SUPPORTED_URLS = "sqlite:///path/to/catalog.db or postgresql://user@host/dbname"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+DEFAULT_WRITE_TIMEOUT = 30.0  # seconds; CatalogSync passes the heartbeat timeout
 _MIGRATION_LOCK_ID = 0x5_1C_C0_2E  # arbitrary constant for pg_advisory_lock
 _migrated: set[str] = set()
 _migrated_lock = threading.Lock()
@@ -62,10 +84,47 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     return engine
 
 
-class Database:
-    """Engines and session factories for one database URL; migrated on construction."""
+# PostgreSQL: bounds for a write transaction, and for a sync's, a shared advisory lock keyed on
+# (this schema, the sync's id): pg_locks then shows which sessions write for a sync.
+_BOUNDS = (
+    "set_config('lock_timeout', :ms, true), "
+    "set_config('idle_in_transaction_session_timeout', :ms, true)"
+)
+_BOUNDED = text(f"SELECT {_BOUNDS}")
+_BOUNDED_FOR_SYNC = text(
+    f"SELECT {_BOUNDS}, "
+    "pg_advisory_xact_lock_shared(hashtext(current_schema()), CAST(:sync_id AS integer))"
+)
+_END_SYNC_SESSIONS = text(
+    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND classid = hashtext(current_schema())::oid AND objid = CAST(:sync_id AS oid) "
+    "AND objsubid = 2 AND pid <> pg_backend_pid()"
+)
 
-    def __init__(self, url: str):
+
+def clock_now(is_sqlite: bool) -> ColumnElement[datetime] | datetime:
+    """Naive UTC from the database server's clock on PostgreSQL (an expression the server
+    evaluates, per statement); on SQLite, whose file belongs to one host, that host's clock."""
+    if is_sqlite:
+        return utcnow()
+    return func.timezone("utc", func.statement_timestamp(), type_=DateTime())
+
+
+def session_now(s: Session) -> ColumnElement[datetime] | datetime:
+    """`clock_now` for the database session `s` is bound to."""
+    return clock_now(s.get_bind().dialect.name == "sqlite")
+
+
+class Database:
+    """Engines and session factories for one database URL; migrated on construction.
+
+    `write_timeout` (seconds, PostgreSQL): the longest a write transaction waits for a lock
+    (`lock_timeout`) or stays open idle between statements (`idle_in_transaction_session_
+    timeout`; the server then ends the session, releasing its locks).
+    """
+
+    def __init__(self, url: str, *, write_timeout: float = DEFAULT_WRITE_TIMEOUT):
         try:
             self.url = normalize_url(url)
             backend = make_url(self.url).get_backend_name()
@@ -75,6 +134,7 @@ class Database:
                 "sqlite:///catalog.db or postgresql://user@host/dbname."
             ) from exc
         self.is_sqlite = backend == "sqlite"
+        self._timeout_ms = str(max(1, round(write_timeout * 1000)))
         if self.is_sqlite:
             database = make_url(self.url).database
             if database and database != ":memory:":
@@ -99,10 +159,41 @@ class Database:
             yield s
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """A write transaction, committed on success and rolled back on any error."""
+    def write(self, *, sync_id: int | None = None) -> Iterator[Session]:
+        """A write transaction, committed on success and rolled back on any error.
+
+        `sync_id`: the transaction writes the catalog for that sync (see `end_sessions_of`).
+        """
         with self._write() as s, s.begin():
+            if not self.is_sqlite:
+                s.execute(
+                    _BOUNDED if sync_id is None else _BOUNDED_FOR_SYNC,
+                    {"ms": self._timeout_ms, "sync_id": sync_id},
+                )
             yield s
+
+    def end_sessions_of(self, sync_id: int) -> int:
+        """End (pg_terminate_backend) the sessions inside a write transaction for a sync that
+        was retired, so the locks they hold are released now; return how many. SQLite: 0 (a
+        frozen writer holds the file's lock until the busy timeout of the others)."""
+        if self.is_sqlite:
+            return 0
+        with self.session() as s:
+            ended = s.execute(_END_SYNC_SESSIONS, {"sync_id": sync_id}).all()
+            s.commit()
+        return len(ended)
+
+    def now(self) -> ColumnElement[datetime] | datetime:
+        """The time heartbeats are written with and judged by (see `clock_now`)."""
+        return clock_now(self.is_sqlite)
+
+    def server_time(self, s: Session) -> datetime:
+        """`now()` as a value, read in session `s` (one round trip on PostgreSQL)."""
+        value = self.now()
+        if isinstance(value, datetime):
+            return value
+        server: datetime = s.execute(select(value)).scalar_one()
+        return server
 
     def dispose(self) -> None:
         self.read_engine.dispose()
@@ -191,6 +282,17 @@ def _sqlite_reason(exc: Exception) -> str:
     orig = getattr(exc, "orig", None) or exc
     text = getattr(orig, "strerror", None) or str(orig).strip()
     return text.splitlines()[0][:200] if text else "no details"
+
+
+def rows_changed(s, statement: Executable) -> int:
+    """How many rows an UPDATE or DELETE changed (its cursor's rowcount)."""
+    return changed_count(s.execute(statement))
+
+
+def changed_count(result: Result) -> int:
+    """The rowcount of an executed UPDATE or DELETE (typed: `execute` returns a Result)."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount
 
 
 def _alembic_config() -> Config:

@@ -124,6 +124,11 @@ class RemovalGuardTripped(SyncError):
     """The sync would remove too much of the catalog; nothing was removed."""
 
 
+class CancelRefused(SyncError):
+    """The active sync is finalizing: its removals and result are being recorded, and a
+    cancel would not stop them, so none is accepted."""
+
+
 class SyncCancelled(SyncError):
     """Someone asked the sync to stop; it stopped between batches."""
 

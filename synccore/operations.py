@@ -4,7 +4,8 @@ Exclusivity rests on the unique index over `sync_operations.active_slot`: claimi
 INSERT with `active_slot = 1`, and the database refuses a second one. A `SELECT ... FOR
 UPDATE` over zero rows locks nothing, so no check-then-insert could give this guarantee.
 A running sync heartbeats; one whose heartbeat is older than the timeout is retired as
-interrupted by whoever looks next, which frees the slot.
+interrupted by whoever looks next, which frees the slot. Heartbeats are written and judged by
+one clock, `Database.now` (the server's on PostgreSQL), never by comparing two hosts' clocks.
 """
 
 from __future__ import annotations
@@ -16,15 +17,15 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .config import Settings
-from .db import Database
-from .errors import SyncAlreadyRunning, SyncInterrupted
+from .db import Database, changed_count, rows_changed, session_now
+from .errors import CancelRefused, SyncAlreadyRunning, SyncInterrupted
 from .models import SyncOperation, SyncResult, SyncRowError, SyncStage, SyncStatus
-from .status import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def claim(
     `trigger` records how it was started; `awaiting_worker` leaves it for `synccore worker`.
     """
     recover_stale(db, settings.heartbeat_timeout)
-    now = utcnow()
+    now = db.now()
     op = SyncOperation(
         active_slot=ACTIVE,
         status=SyncStatus.PENDING.value,
@@ -108,7 +109,7 @@ def active_operation(db: Database) -> SyncOperation | None:
 
 def recover_stale(db: Database, heartbeat_timeout: float) -> int:
     """Mark active operations whose heartbeat is older than the timeout as interrupted."""
-    cutoff = utcnow() - timedelta(seconds=heartbeat_timeout)
+    cutoff = db.now() - timedelta(seconds=heartbeat_timeout)
     with db.session() as s:  # a cheap read first, so the 2 s rerun never takes a write lock
         stale = s.execute(
             select(SyncOperation.id, SyncOperation.awaiting_worker).where(
@@ -125,8 +126,24 @@ def recover_stale(db: Database, heartbeat_timeout: float) -> int:
                 "host restarted). Albums written before that are complete; run the sync again "
                 "to bring the catalog fully up to date.",
             )
-        finish(db, op_id, SyncStatus.INTERRUPTED, message, error=error, only_if_stale_before=cutoff)
+        if finish(
+            db, op_id, SyncStatus.INTERRUPTED, message, error=error, only_if_stale_before=cutoff
+        ):
+            _end_sessions(db, op_id)
     return len(stale)
+
+
+def _end_sessions(db: Database, op_id: int) -> None:
+    """A retired sync frozen inside a transaction keeps its locks until its session ends: end
+    it now, so the next sync does not wait on them (the database's write timeouts bound that
+    wait anyway, e.g. where this role may not end other sessions)."""
+    try:
+        ended = db.end_sessions_of(op_id)
+    except Exception:  # noqa: BLE001 - the bounded lock waits remain the fallback
+        log.warning("could not end the sessions of retired sync %s", op_id, exc_info=True)
+        return
+    if ended:
+        log.warning("ended %s database session(s) of retired sync %s", ended, op_id)
 
 
 NO_WORKER_MESSAGE = "No worker picked up this sync: start `synccore worker`."
@@ -140,12 +157,13 @@ NO_WORKER_ERROR = (
 def heartbeat(db: Database, op_id: int) -> bool:
     """Refresh the heartbeat; return True when the sync must stop (see `_must_stop`)."""
     with db.write() as s:
-        result = s.execute(
+        changed = rows_changed(
+            s,
             update(SyncOperation)
             .where(SyncOperation.id == op_id, SyncOperation.active_slot == ACTIVE)
-            .values(heartbeat_at=utcnow())
+            .values(heartbeat_at=db.now()),
         )
-        return _must_stop(s, op_id, result.rowcount)
+        return _must_stop(s, op_id, changed)
 
 
 def _must_stop(s, op_id: int, rowcount: int) -> bool:
@@ -158,20 +176,24 @@ def _must_stop(s, op_id: int, rowcount: int) -> bool:
     return bool(s.scalar(select(SyncOperation.cancel_requested).where(SyncOperation.id == op_id)))
 
 
-def fence(s, op_id: int) -> None:
+def fence(s, op_id: int, *, removed: int | None = None) -> None:
     """At the end of a write transaction: refresh the heartbeat and lock the operation's row,
     or raise `SyncInterrupted` (rolling the batch back) if the operation no longer holds the
-    active slot.
+    active slot. `removed` records, in the same transaction, how many albums it marked removed.
 
     Every batch ends with this, so a sync retired as stale (its process was frozen or cut off
     from the database, and another sync may have started) cannot commit one more batch when
     it wakes; and from here to the commit, nobody can retire it.
     """
-    held = s.execute(
+    values: dict = {"heartbeat_at": session_now(s)}
+    if removed is not None:
+        values["removed"] = removed
+    held = rows_changed(
+        s,
         update(SyncOperation)
         .where(SyncOperation.id == op_id, SyncOperation.active_slot == ACTIVE)
-        .values(heartbeat_at=utcnow())
-    ).rowcount
+        .values(**values),
+    )
     if not held:
         log.warning("sync %s no longer holds the active slot (retired as stale); stopping", op_id)
         raise SyncInterrupted(
@@ -181,7 +203,11 @@ def fence(s, op_id: int) -> None:
 
 @dataclass
 class Progress:
-    """A snapshot of progress the engine writes; counters are totals so far."""
+    """A snapshot of progress the engine writes; counters are totals so far.
+
+    `removed` is for display only: the operation's stored count is written by the transaction
+    that marks the albums removed (see `fence`), so it is always the number committed.
+    """
 
     stage: SyncStage
     message: str
@@ -210,22 +236,51 @@ def write_progress(db: Database, op_id: int, p: Progress) -> bool:
                 updated=p.updated,
                 unchanged=p.unchanged,
                 failed=p.failed,
-                removed=p.removed,
-                heartbeat_at=utcnow(),
+                heartbeat_at=db.now(),
             )
         )
-        return _must_stop(s, op_id, result.rowcount)
+        return _must_stop(s, op_id, changed_count(result))
 
 
 def request_cancel(db: Database, requested_by: str) -> bool:
-    """Flag the active sync for cancellation; it stops at its next batch boundary."""
-    with db.write() as s:
-        result = s.execute(
-            update(SyncOperation)
-            .where(SyncOperation.active_slot == ACTIVE)
-            .values(cancel_requested=True, cancelled_by=(requested_by or "unknown user")[:200])
-        )
-        return result.rowcount > 0
+    """Flag the active sync for cancellation; it stops at its next batch boundary.
+
+    Returns False when no sync is active. Raises `CancelRefused` once the sync is finalizing:
+    it then marks removed albums in one transaction and records the result, which a cancel
+    would not stop. The sync reads the flag in the same transaction that moves it to
+    finalizing, so a cancel accepted before that is always honoured, never dropped.
+    """
+    finalizing = SyncStage.FINALIZING.value
+    active = SyncOperation.active_slot == ACTIVE
+    with db.session() as s:  # a read first: on SQLite, finalizing holds the write lock
+        current = s.execute(
+            select(SyncOperation.stage, SyncOperation.cancel_requested).where(active)
+        ).first()
+    if current is None:
+        return False
+    if current.stage != finalizing or current.cancel_requested:
+        with db.write() as s:
+            accepted = rows_changed(
+                s,
+                update(SyncOperation)
+                .where(
+                    active,
+                    or_(
+                        SyncOperation.stage.is_(None),
+                        SyncOperation.stage != finalizing,
+                        SyncOperation.cancel_requested.is_(True),
+                    ),
+                )
+                .values(cancel_requested=True, cancelled_by=(requested_by or "unknown user")[:200]),
+            )
+            if accepted:
+                return True
+            if s.scalar(select(SyncOperation.stage).where(active)) != finalizing:
+                return False  # it ended meanwhile
+    raise CancelRefused(
+        "The sync is finalizing (marking removed albums and recording the result) and "
+        "can no longer be cancelled; it ends in a moment."
+    )
 
 
 def finish(
@@ -245,11 +300,10 @@ def finish(
     then tell the `FINISH_HOOKS` (notifications) what ended.
 
     Returns False when the operation had already ended (e.g. retired as stale meanwhile).
+    `removed` is kept as the removal transaction recorded it. `only_if_stale_before` is a
+    time (or SQL time expression) the heartbeat must be older than.
     """
-    now = utcnow()
-    values: dict = dict(
-        active_slot=None, status=status.value, message=message[:500], error=error, finished_at=now
-    )
+    values: dict = dict(active_slot=None, status=status.value, message=message[:500], error=error)
     if report is not None:  # announced, warnings, worksheets (sync.FetchResult.report)
         values.update(report)
     if progress is not None:
@@ -260,9 +314,9 @@ def finish(
             updated=progress.updated,
             unchanged=progress.unchanged,
             failed=progress.failed,
-            removed=progress.removed,
         )
     with db.write() as s:
+        values["finished_at"] = now = db.server_time(s)
         where = [SyncOperation.id == op_id, SyncOperation.active_slot == ACTIVE]
         if only_if_stale_before is not None:
             where.append(SyncOperation.heartbeat_at < only_if_stale_before)
@@ -274,10 +328,9 @@ def finish(
                 is None
             ):
                 return False
-        if s.execute(update(SyncOperation).where(*where).values(**values)).rowcount == 0:
+        if rows_changed(s, update(SyncOperation).where(*where).values(**values)) == 0:
             return False
-        op = s.get(SyncOperation, op_id)
-        assert op is not None  # the UPDATE above just matched it
+        op = s.get_one(SyncOperation, op_id)
         s.add(
             SyncResult(
                 operation_id=op_id,
@@ -302,7 +355,7 @@ def finish(
         )
         if row_errors:
             s.execute(
-                SyncRowError.__table__.insert(),
+                insert(cast(Table, SyncRowError.__table__)),
                 [
                     {
                         "operation_id": op_id,

@@ -7,11 +7,9 @@ transaction, and deletes only finished operations: the active one is never touch
 
 from __future__ import annotations
 
-from typing import cast
+from sqlalchemy import delete, select
 
-from sqlalchemy import CursorResult, delete, select
-
-from .db import Database
+from .db import Database, rows_changed
 from .models import SyncOperation, SyncResult, SyncRowError, SyncStatus
 
 SUCCEEDED = (SyncStatus.COMPLETED.value, SyncStatus.COMPLETED_WITH_WARNINGS.value)
@@ -46,4 +44,4 @@ def prune_history(db: Database, keep: int) -> int:
         # Children first, explicitly: no reliance on ON DELETE CASCADE being enabled.
         s.execute(delete(SyncRowError).where(SyncRowError.operation_id.in_(doomed)))
         s.execute(delete(SyncResult).where(SyncResult.operation_id.in_(doomed)))
-        return cast(CursorResult, s.execute(delete(SyncOperation).where(*old))).rowcount
+        return rows_changed(s, delete(SyncOperation).where(*old))

@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select
 
@@ -95,7 +95,11 @@ class CatalogSync:
 
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or load_settings()
-        self.db = Database(self.settings.database_url)
+        # a write waits on a lock, or idles in a transaction, no longer than a sync may go
+        # without a heartbeat (PostgreSQL): see `Database`
+        self.db = Database(
+            self.settings.database_url, write_timeout=self.settings.heartbeat_timeout
+        )
         notify.watch(self.db, self.settings)
 
     # -- running ---------------------------------------------------------------------------
@@ -160,7 +164,9 @@ class CatalogSync:
         return status
 
     def cancel_sync(self, requested_by: str) -> bool:
-        """Ask the active sync to stop at its next batch; False when none is active."""
+        """Ask the active sync to stop at its next batch; False when none is active.
+
+        Raises `CancelRefused` (its message says why) once the sync is finalizing."""
         return operations.request_cancel(self.db, requested_by)
 
     # -- reading status ------------------------------------------------------------------
@@ -256,9 +262,10 @@ class CatalogSync:
     def health(self, now: datetime | None = None) -> Health:
         """The facts `synccore check`, the page and alerts judge, read without changing
         anything (a stale sync is reported, not retired)."""
-        now = now or datetime.now(UTC)
         schedule = self.schedule()
         with self.db.session() as s:
+            # heartbeats are judged by the clock that wrote them (the server's on PostgreSQL)
+            now = now or as_utc(self.db.server_time(s))
             active = s.scalars(
                 select(SyncOperation).where(SyncOperation.active_slot == operations.ACTIVE)
             ).first()

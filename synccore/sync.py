@@ -7,7 +7,8 @@ Stages, in order:
 2. planning (still "fetching" for the user): decide which albums left the sheet and apply
    the removal guard before anything is written.
 3. processing: upsert albums in batches, one transaction each; unchanged rows are skipped.
-4. finalizing: mark removed albums, record the result.
+4. finalizing: mark removed albums (all in one transaction), record the result. A cancel
+   is honoured up to the moment the sync enters this stage and refused from then on.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import gc
 import heapq
 import logging
+import os
 import pickle
 import tempfile
 import time
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field, fields, replace
 from operator import attrgetter
 from typing import IO
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import DBAPIError
 
 from . import operations, retention
@@ -39,7 +41,7 @@ from .errors import (
 )
 from .models import Album, AlbumWorksheet, SyncResult, SyncStage, SyncStatus, Worksheet
 from .operations import Progress
-from .progress import SHUTDOWN_ERROR, Heartbeat, Reporter
+from .progress import SHUTDOWN_ERROR, SHUTDOWN_MESSAGE, Heartbeat, Reporter, shutdown_requested
 from .rows import (
     ANNOUNCED,
     AlbumRow,
@@ -65,6 +67,11 @@ log = logging.getLogger(__name__)
 # sync stores at most ~25 million characters of them, however many rows fail.
 MAX_STORED_ROW_ERRORS = 10_000
 HEADER_SCAN_ROWS = 15
+REMOVAL_CHUNK = 5_000  # ids per UPDATE: drivers cap the parameters of one statement
+# Test hook: a file path. The removal step then marks 50 albums per statement, appends a line
+# to that file after each one and waits 0.2 s (and while a file named like it plus ".hold"
+# exists), so a test can act while it is midway, for certain.
+REMOVAL_HOOK_ENV = "SYNCCORE_TEST_REMOVAL_HOOK"
 
 
 @dataclass
@@ -490,16 +497,43 @@ def check_removal_guard(
         )
 
 
-def mark_removed(db: Database, ids: list[int], op_id: int, batch: int = 5_000) -> None:
+def mark_removed(db: Database, ids: list[int], op_id: int) -> int:
+    """Mark albums removed, all in one transaction that also records how many (so the
+    operation's count is what was committed); return that count.
+
+    Fenced like a batch: a sync retired as stale meanwhile marks nothing. A stop (SIGTERM)
+    before the commit rolls it all back. Either every album is marked or none is.
+    """
+    hook = os.environ.get(REMOVAL_HOOK_ENV)
+    chunk = 50 if hook else REMOVAL_CHUNK
     now = utcnow()
-    for start in range(0, len(ids), batch):
-        with db.write() as s:
-            s.execute(
+    marked = 0
+    with db.write(sync_id=op_id) as s:
+        for start in range(0, len(ids), chunk):
+            if shutdown_requested.is_set():
+                raise SyncInterrupted(SHUTDOWN_MESSAGE)
+            result = s.execute(
                 update(Album)
-                .where(Album.id.in_(ids[start : start + batch]))
+                .where(Album.id.in_(ids[start : start + chunk]), Album.removed_at.is_(None))
                 .values(removed_at=now, updated_at=now, last_sync_id=op_id)
             )
-            operations.fence(s, op_id)
+            assert isinstance(result, CursorResult)
+            marked += result.rowcount
+            if hook:
+                _removal_hook(hook, op_id, marked)
+        if shutdown_requested.is_set():
+            raise SyncInterrupted(SHUTDOWN_MESSAGE)
+        operations.fence(s, op_id, removed=marked)
+    return marked
+
+
+def _removal_hook(path: str, op_id: int, marked: int) -> None:
+    """See REMOVAL_HOOK_ENV."""
+    with open(path, "a") as marker:
+        marker.write(f"{op_id} {marked}\n")
+    shutdown_requested.wait(0.2)
+    while os.path.exists(f"{path}.hold") and not shutdown_requested.wait(0.05):
+        pass
 
 
 def sync_albums(
@@ -553,8 +587,8 @@ def sync_albums(
             ),
             force=True,
         )
-        mark_removed(db, gone, op_id)
-        counts.removed = len(gone)
+        reporter.check_stop()  # a cancel accepted before this point is honoured; see request_cancel
+        counts.removed = mark_removed(db, gone, op_id)
         if counts.created or counts.updated or counts.removed:
             refresh_genre_counts(db, op_id)
         return counts, errors, fetched
@@ -674,8 +708,8 @@ def execute_operation(
             db,
             op_id,
             SyncStatus.CANCELLED,
-            f"Sync cancelled by {who}. Albums synced before the cancel are kept; "
-            "run Sync again to finish.",
+            f"Sync cancelled by {who}. Albums synced before the cancel are kept and none "
+            "was marked removed; run Sync again to finish.",
             progress=reporter.current,
         )
     except SyncInterrupted as exc:
@@ -698,7 +732,19 @@ def execute_operation(
             guard_stopped=isinstance(exc, RemovalGuardTripped),
         )
     except Exception as exc:  # an outage or a bug: record it, never leave it active
-        if isinstance(exc, DBAPIError) and _database_unavailable(exc):
+        if isinstance(exc, DBAPIError) and _lock_wait_ended(exc):
+            log.error("sync %s failed: a lock wait ran out", op_id, exc_info=True)
+            message, error = (
+                "Sync failed: the catalog stayed locked by another database session.",
+                (
+                    "The sync waited longer than the heartbeat timeout "
+                    f"({settings.heartbeat_timeout:g} s) for rows another session held locked "
+                    "(for example a sync whose process was frozen). Nothing is half-written. "
+                    "Run the sync again; if it keeps happening, look for long transactions on "
+                    "the database server."
+                ),
+            )
+        elif isinstance(exc, DBAPIError) and _database_unavailable(exc):
             log.error("sync %s failed: database unavailable", op_id, exc_info=True)
             message, error = (
                 "Sync failed: the database was unavailable.",
@@ -730,6 +776,11 @@ def _prune(db: Database, settings: Settings, op_id: int) -> None:
         retention.prune_history(db, settings.keep_syncs)
     except Exception:  # noqa: BLE001 - never let housekeeping turn a finished sync into an error
         log.warning("could not prune the sync history after sync %s", op_id, exc_info=True)
+
+
+def _lock_wait_ended(exc: DBAPIError) -> bool:
+    """PostgreSQL's lock_timeout fired (SQLSTATE 55P03): see `Database.write`."""
+    return getattr(exc.orig, "sqlstate", None) == "55P03"
 
 
 def _database_unavailable(exc: DBAPIError) -> bool:

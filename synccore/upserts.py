@@ -166,7 +166,7 @@ def write_albums(
 ) -> tuple[int, int, int]:
     """Write one batch atomically; return (created, updated, unchanged)."""
     now = utcnow()
-    with db.write() as s:
+    with db.write(sync_id=op_id) as s:
         _lookups(s, batch, cache)
         existing = {
             key: (album_id, content_hash, removed)

@@ -49,7 +49,7 @@ def register_worker(db: Database, worker_id: str, schedule: str | None, runs_syn
                 schedule=schedule,
                 runs_dashboard_syncs=runs_syncs,
                 started_at=now,
-                heartbeat_at=now,
+                heartbeat_at=db.now(),  # judged against the server's clock, as syncs' are
             )
         )
 
@@ -57,7 +57,7 @@ def register_worker(db: Database, worker_id: str, schedule: str | None, runs_syn
 def beat_worker(db: Database, worker_id: str) -> None:
     with db.write() as s:
         s.execute(
-            update(SyncWorker).where(SyncWorker.id == worker_id).values(heartbeat_at=utcnow())
+            update(SyncWorker).where(SyncWorker.id == worker_id).values(heartbeat_at=db.now())
         )
 
 
@@ -161,7 +161,7 @@ def take_waiting_sync(db: Database) -> int | None:
                     run_by_worker=True,
                     host=socket.gethostname()[:200],
                     pid=os.getpid(),
-                    heartbeat_at=utcnow(),
+                    heartbeat_at=db.now(),  # the heartbeat clock: see Database.now
                 )
             ),
         ).rowcount

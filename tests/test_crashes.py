@@ -23,6 +23,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -373,4 +374,336 @@ def test_retiring_a_stale_sync_never_waits_on_its_locked_row(postgres_url):
         assert result[0].id == op_id and result[0].is_active  # not provably dead: kept
     assert sync.current_status().status is SyncStatus.INTERRUPTED  # lock gone: retired
     locker.dispose()
+    sync.close()
+
+
+# -- the removal step: all or nothing ---------------------------------------------------------
+
+
+def start_removal_sync(database_url: str, server, hook: Path, **extra: str) -> subprocess.Popen:
+    """A CLI sync whose removal step marks 50 albums per statement, noting each in `hook` and
+    pausing 0.2 s (see `synccore.sync.REMOVAL_HOOK_ENV`): MOVED = 200 takes about 0.8 s."""
+    env = cli_env(database_url, server, SYNCCORE_TEST_REMOVAL_HOOK=str(hook), **extra)
+    return start_cli_sync(env)
+
+
+def in_removal_step(hook: Path, proc: subprocess.Popen) -> int:
+    """Wait until the sync has marked its first albums removed, inside the removal transaction
+    (not yet committed); return its operation id."""
+
+    def marked() -> int | None:
+        if hook.exists() and hook.read_text().strip():
+            return int(hook.read_text().split()[0])
+        if proc.poll() is not None:
+            raise AssertionError(f"the sync ended before its removal step: {proc.communicate()}")
+        return None
+
+    return wait_for(marked, 120, "the sync's removal step", every=0.005)
+
+
+def assert_removals_all_or_none(db: Database, op_id: int, gone: set[str]) -> int:
+    """Every album that left the sheet is marked removed, or none is; the operation (and its
+    history row, once it has one) records exactly how many. Returns that number."""
+    albums = {a.key: a for a in stored_albums(db)}
+    marked = {k for k in gone if albums[k].removed}
+    assert marked in (set(), gone), f"{len(marked)} of {len(gone)} removals committed"
+    by_op = sum(1 for a in albums.values() if a.removed and a.last_sync_id == op_id)
+    assert by_op == len(marked)
+    with db.session() as s:
+        assert s.get(SyncOperation, op_id).removed == len(marked)
+        result = s.get(SyncResult, op_id)
+        assert result is None or result.removed == len(marked)
+    return len(marked)
+
+
+def removal_kill_cycles(
+    database_url: str, server, tmp_path: Path, delays: list[float]
+) -> list[str]:
+    """For each delay: a sync is SIGKILLed that long after it first marked albums removed (in
+    its removal transaction); then removals must be all or none and recorded truthfully."""
+    version = 0
+    rows = sheet_version(version)
+    serve_sheet(server, rows)
+    sync = CatalogSync(
+        api_settings(
+            server.url, database_url, heartbeat_timeout=HEARTBEAT_TIMEOUT, removal_guard=0.9
+        )
+    )
+    assert sync.run_sync("setup").status is SyncStatus.COMPLETED
+    outcomes = []
+    try:
+        for n, delay in enumerate(delays):
+            old = expected_from_rows(rows)
+            version += 1
+            rows = sheet_version(version)
+            new = expected_from_rows(rows)
+            serve_sheet(server, rows)
+            hook = tmp_path / f"removals-{n}"
+            proc = start_removal_sync(database_url, server, hook)
+            try:
+                op_id = in_removal_step(hook, proc)
+                time.sleep(delay)
+                proc.send_signal(signal.SIGKILL)
+                proc.communicate(timeout=30)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+            with sync.db.session() as s:
+                killed = s.get(SyncOperation, op_id)
+                was_active, stage = killed.active_slot is not None, killed.stage
+            if was_active:
+                assert stage == "finalizing"
+            assert_between_versions(sync.db, old, new, op_id, BATCH)
+            removed = assert_removals_all_or_none(sync.db, op_id, old.keys - new.keys)
+            if was_active:
+                assert_interrupted_and_not_blocking(sync, op_id)
+                assert assert_removals_all_or_none(sync.db, op_id, old.keys - new.keys) == removed
+            outcomes.append(f"{'killed' if was_active else 'finished'}, {removed} removed")
+            after = sync.run_sync("recovery")
+            assert after.status is SyncStatus.COMPLETED, after.error
+            assert after.removed == MOVED - removed
+            assert_catalog_equals(sync.db, new)
+    finally:
+        sync.close()
+    return outcomes
+
+
+def test_sigkill_during_the_removal_step_leaves_all_or_none_removed(
+    database_url, sheet_server, tmp_path
+):
+    outcomes = removal_kill_cycles(database_url, sheet_server, tmp_path, [0.0, 0.4])
+    assert outcomes == ["killed, 0 removed", "killed, 0 removed"], outcomes
+
+
+@pytest.mark.soak
+@pytest.mark.timeout(3600)
+def test_twenty_sigkills_during_the_removal_step_leave_all_or_none_removed(
+    database_url, sheet_server, tmp_path
+):
+    rng = random.Random(21)
+    # mostly inside the removal transaction (about 0.8 s), sometimes just after its commit
+    outcomes = removal_kill_cycles(
+        database_url, sheet_server, tmp_path, [rng.uniform(0, 1.2) for _ in range(20)]
+    )
+    print("kill outcomes:", outcomes)
+    assert any(o == "killed, 0 removed" for o in outcomes), outcomes
+
+
+def synced_to_version_zero(database_url: str, server) -> tuple[CatalogSync, Expected, Expected]:
+    """A catalog synced to version 0 while version 1 is served: (sync, old, new)."""
+    serve_sheet(server, sheet_version(0))
+    sync = CatalogSync(
+        api_settings(server.url, database_url, heartbeat_timeout=3600, removal_guard=0.9)
+    )
+    assert sync.run_sync("setup").status is SyncStatus.COMPLETED
+    serve_sheet(server, sheet_version(1))
+    return sync, expected_from_rows(sheet_version(0)), expected_from_rows(sheet_version(1))
+
+
+def test_sigterm_during_the_removal_step_removes_none_and_says_so(
+    database_url, sheet_server, tmp_path
+):
+    sync, old, new = synced_to_version_zero(database_url, sheet_server)
+    hook = tmp_path / "removals"
+    proc = start_removal_sync(database_url, sheet_server, hook, SYNCCORE_HEARTBEAT_TIMEOUT="3600")
+    try:
+        op_id = in_removal_step(hook, proc)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, out + err
+    status = sync.operation(op_id)
+    assert status.status is SyncStatus.INTERRUPTED, status
+    assert status.message == "Sync interrupted: the server is shutting down."
+    assert assert_removals_all_or_none(sync.db, op_id, old.keys - new.keys) == 0
+    assert status.removed == 0
+    after = sync.run_sync("next")
+    assert after.status is SyncStatus.COMPLETED and after.removed == MOVED
+    assert_catalog_equals(sync.db, new)
+    sync.close()
+
+
+@pytest.mark.postgres
+def test_database_sessions_lost_during_the_removal_step_remove_none(
+    postgres_url, sheet_server, tmp_path
+):
+    tag = f"removals_{os.getpid()}_{time.monotonic_ns()}"
+    database_url = f"{postgres_url}&application_name={tag}"
+    sync, old, new = synced_to_version_zero(postgres_url, sheet_server)
+    hook = tmp_path / "removals"
+    proc = start_removal_sync(database_url, sheet_server, hook, SYNCCORE_HEARTBEAT_TIMEOUT="3600")
+    try:
+        op_id = in_removal_step(hook, proc)
+        with sync.db.session() as s:
+            ended = s.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = :tag"
+                ),
+                {"tag": tag},
+            ).all()
+        assert ended
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, out + err
+    status = sync.operation(op_id)
+    assert status.status is SyncStatus.FAILED, status
+    assert status.message == "Sync failed: the database was unavailable."
+    assert assert_removals_all_or_none(sync.db, op_id, old.keys - new.keys) == 0
+    after = sync.run_sync("next")
+    assert after.status is SyncStatus.COMPLETED and after.removed == MOVED
+    assert_catalog_equals(sync.db, new)
+    sync.close()
+
+
+def test_a_cancel_during_the_removal_step_is_refused_and_the_sync_completes(
+    database_url, sheet_server, tmp_path
+):
+    sync, old, new = synced_to_version_zero(database_url, sheet_server)
+    hook = tmp_path / "removals"
+    hold = tmp_path / "removals.hold"
+    hold.touch()  # the removal step waits while this file exists
+    proc = start_removal_sync(database_url, sheet_server, hook, SYNCCORE_HEARTBEAT_TIMEOUT="3600")
+    try:
+        op_id = in_removal_step(hook, proc)
+        cancel = subprocess.Popen(
+            [sys.executable, "-m", "synccore", "cancel"],
+            cwd=ROOT,
+            env=cli_env(database_url, sheet_server),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        cancel.wait(timeout=60)  # answered while the removal step is held open
+        hold.unlink()
+        cancel_out, cancel_err = cancel.communicate(timeout=60)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert cancel.returncode == 1, cancel_out + cancel_err
+    assert cancel_out.startswith("Not cancelled: The sync is finalizing"), cancel_out
+    assert proc.returncode == 0, out + err
+    status = sync.operation(op_id)
+    assert status.status is SyncStatus.COMPLETED and not status.cancel_requested
+    assert status.removed == MOVED
+    assert assert_removals_all_or_none(sync.db, op_id, old.keys - new.keys) == MOVED
+    assert_catalog_equals(sync.db, new)
+    sync.close()
+
+
+# -- a sync frozen inside a batch transaction (PostgreSQL) ------------------------------------
+
+
+def holds_uncommitted_albums(sync: CatalogSync, tag: str) -> bool:
+    """Whether a session tagged `tag` sits in an open transaction that has written albums
+    (it holds the albums table's RowExclusiveLock, and with it the rows it wrote)."""
+    with sync.db.session() as s:
+        return bool(
+            s.scalar(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid "
+                    "WHERE a.application_name = :tag AND a.state = 'idle in transaction' "
+                    "AND l.relation = 'albums'::regclass AND l.mode = 'RowExclusiveLock' "
+                    "AND l.granted"
+                ),
+                {"tag": tag},
+            )
+        )
+
+
+def freeze_inside_a_batch(proc: subprocess.Popen, sync: CatalogSync, tag: str) -> None:
+    """SIGSTOP the child at a moment its batch transaction has written albums, uncommitted."""
+    for _ in range(1000):
+        proc.send_signal(signal.SIGSTOP)
+        time.sleep(0.05)  # let the stop land and the server finish the statement in flight
+        if holds_uncommitted_albums(sync, tag):
+            return
+        proc.send_signal(signal.SIGCONT)
+        time.sleep(random.uniform(0, 0.02))
+    raise AssertionError("could not freeze the sync inside a batch transaction")
+
+
+@pytest.mark.postgres
+def test_a_sync_frozen_inside_a_batch_does_not_hold_up_the_next_one(postgres_url, sheet_server):
+    """Before: the frozen sync was retired, but its open transaction kept its locks for as long
+    as its connection lived, and the next sync waited on them indefinitely (heartbeating, so
+    never retired itself). Now the server ends a write transaction idle for longer than the
+    heartbeat timeout, and no write waits on a lock for longer than that."""
+    rows = sheet_version(0)
+    serve_sheet(sheet_server, rows)
+    tag = f"frozen_batch_{os.getpid()}_{time.monotonic_ns()}"
+    sync = CatalogSync(
+        api_settings(sheet_server.url, postgres_url, heartbeat_timeout=HEARTBEAT_TIMEOUT)
+    )
+    batch = 50  # a longer INSERT, so a stop lands inside a batch sooner
+    proc = start_cli_sync(
+        cli_env(f"{postgres_url}&application_name={tag}", sheet_server, SYNCCORE_BATCH_SIZE="50")
+    )
+    try:
+        op_id = aim(sync.db, proc, "processing")
+        freeze_inside_a_batch(proc, sync, tag)
+        assert_interrupted_and_not_blocking(sync, op_id)
+        assert_between_versions(sync.db, Expected({}), expected_from_rows(rows), op_id, batch)
+        written = sorted(a.key for a in stored_albums(sync.db) if a.last_sync_id == op_id)
+        assert len(written) % batch == 0
+
+        outcome: list = []
+        started = time.monotonic()
+        nxt = threading.Thread(target=lambda: outcome.append(sync.run_sync("next")), daemon=True)
+        nxt.start()
+        # the sheet takes about 3 s to read (1 s per request); the lock wait is bounded by the
+        # heartbeat timeout; the rest is margin for a busy machine
+        nxt.join(timeout=HEARTBEAT_TIMEOUT + 25)
+        assert outcome, (
+            f"the next sync was still running after {time.monotonic() - started:.0f} s: "
+            "waiting on the frozen sync's locks"
+        )
+        assert outcome[0].status is SyncStatus.COMPLETED, outcome[0].error
+        assert_catalog_equals(sync.db, expected_from_rows(rows))
+
+        proc.send_signal(signal.SIGCONT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGCONT)
+            proc.kill()
+            proc.communicate(timeout=30)
+    assert proc.returncode == 1, out + err
+    assert sorted(a.key for a in stored_albums(sync.db) if a.last_sync_id == op_id) == written
+    status = sync.operation(op_id)
+    assert status.status is SyncStatus.INTERRUPTED and "heartbeat" in status.error
+    assert_catalog_equals(sync.db, expected_from_rows(rows))
+    sync.close()
+
+
+@pytest.mark.postgres
+def test_a_sync_blocked_on_another_sessions_lock_fails_clearly_within_the_timeout(
+    postgres_url, tmp_path
+):
+    """Whatever holds the catalog's locks (here a session that locked a lookup table), a sync
+    waits no longer than the heartbeat timeout for them, then fails saying so."""
+    from synccore.config import Settings
+
+    from .conftest import write_sheet_csv
+
+    sheet = write_sheet_csv(tmp_path / "sheet.csv", [album(n) for n in range(10)])
+    sync = CatalogSync(Settings(database_url=postgres_url, sheet=str(sheet), heartbeat_timeout=2))
+    locker = sa.create_engine(normalize_url(postgres_url))
+    with locker.begin() as conn:
+        conn.execute(sa.text("LOCK TABLE artists IN EXCLUSIVE MODE"))
+        started = time.monotonic()
+        status = sync.run_sync("tester")
+        took = time.monotonic() - started
+    locker.dispose()
+    assert status.status is SyncStatus.FAILED
+    assert status.message == "Sync failed: the catalog stayed locked by another database session."
+    assert "longer than the heartbeat timeout (2 s)" in status.error
+    assert took < 2 + 15
+    assert stored_albums(sync.db) == [] and not active_operations(sync.db)
+    assert sync.run_sync("tester").status is SyncStatus.COMPLETED
     sync.close()

@@ -408,3 +408,16 @@ def test_database_folder_that_cannot_exist_is_a_message(tmp_path):
     assert "Catalog Sync is not configured correctly" in page_text(at)
     assert f"The SQLite database's folder {blocker} cannot be created" in page_text(at)
     assert "SYNCCORE_DATABASE_URL" in page_text(at)
+
+
+def test_cancel_while_finalizing_is_refused_and_the_button_says_why(secrets, other):
+    op_id = claim(other)
+    operations.write_progress(other.db, op_id, Progress(SyncStage.PROCESSING, "Syncing..."))
+    at = make_app(secrets).run()
+    assert not button(at, "cancel-sync").disabled  # drawn while the sync could still stop
+    operations.write_progress(other.db, op_id, Progress(SyncStage.FINALIZING, "Finalizing..."))
+    button(at, "cancel-sync").click().run()
+    assert not other.current_status().cancel_requested
+    assert "Not cancelled: The sync is finalizing" in page_text(at)
+    cancel = button(at, "cancel-sync")
+    assert cancel.disabled and "cannot be stopped now" in cancel.help

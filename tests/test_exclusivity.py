@@ -10,6 +10,9 @@ lands while it runs. Fast: 3 rounds per database; `-m soak`: 20.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -21,7 +24,7 @@ import pytest
 from sqlalchemy import update
 
 from synccore import CatalogSync, SyncAlreadyRunning, SyncStatus, operations
-from synccore.models import SyncOperation
+from synccore.models import SyncOperation, SyncResult
 from synccore.status import utcnow
 from synccore.testing.fake_sheets import FakeSheetsServer
 
@@ -36,6 +39,7 @@ from .support_sheets import (
     version_rows,
     wait_for,
 )
+from .test_crashes import cli_env, running_stage, start_cli_sync
 
 ROOT = Path(__file__).resolve().parents[1]
 PROCESSES, THREADS_PER_PROCESS, LOCAL_THREADS = 4, 4, 16
@@ -189,3 +193,108 @@ def test_twenty_rounds_of_32_simultaneous_triggers_start_one_sync_each(
     database_url, slow_sheet_api
 ):
     run_rounds(database_url, slow_sheet_api, rounds=20)
+
+
+# -- one clock: hosts whose clocks differ judge heartbeats alike (PostgreSQL) -----------------
+
+SKEW = 120  # seconds, far more than the heartbeat timeout
+HEARTBEAT_TIMEOUT = 2.0
+
+
+@pytest.fixture
+def faketime() -> str:
+    """Debian's faketime (libfaketime), which moves one process's clock (scripts/test
+    installs it)."""
+    path = shutil.which("faketime")
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("faketime is not installed (apt-get install faketime)")
+        pytest.skip("faketime is not installed (apt-get install faketime)")
+    return path
+
+
+def skewed_cli(faketime: str, offset: int, env: dict[str, str], *args: str):
+    """`python -m synccore ARGS` in a process whose wall clock is moved by `offset` seconds."""
+    env = dict(env, FAKETIME_DONT_FAKE_MONOTONIC="1")
+    return subprocess.run(
+        [faketime, "-f", f"{offset:+d}s", sys.executable, "-m", "synccore", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_faketime_really_moves_the_clock(faketime):
+    moved = subprocess.run(
+        [faketime, "-f", f"+{SKEW}s", sys.executable, "-c", "import time; print(time.time())"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, FAKETIME_DONT_FAKE_MONOTONIC="1"),
+        check=True,
+    )
+    assert float(moved.stdout) - time.time() > SKEW - 10
+
+
+@pytest.mark.postgres
+def test_a_host_whose_clock_is_ahead_never_retires_a_healthy_sync(
+    postgres_url, slow_sheet_api, faketime
+):
+    """Before: the fast host judged the healthy sync's heartbeat by its own clock, found it
+    two minutes old, retired it ("stopped responding") and started a second sync."""
+    serve_sheet(slow_sheet_api, version_rows(40, 0))
+    # the healthy sync's first request takes 25 s (it heartbeats meanwhile), so it is surely
+    # running while the moved processes start and look
+    slow_sheet_api.inject("slow", times=1, delay=25)
+    env = cli_env(postgres_url, slow_sheet_api, SYNCCORE_HEARTBEAT_TIMEOUT=str(HEARTBEAT_TIMEOUT))
+    sync = CatalogSync(api_settings(slow_sheet_api.url, postgres_url))
+    healthy = start_cli_sync(env)
+    try:
+        wait_for(lambda: running_stage(sync.db, healthy), 60, "the healthy sync to start")
+        time.sleep(HEARTBEAT_TIMEOUT)
+        status = skewed_cli(faketime, SKEW, env, "status", "--json")
+        assert json.loads(status.stdout)["operation"]["status"] == "running", status
+        moved = skewed_cli(faketime, SKEW, env, "sync")
+        assert moved.returncode == 3, moved
+        assert "Sync already in progress (started by " in moved.stderr
+        assert healthy.poll() is None, "the healthy sync ended before the moved process looked"
+        out, err = healthy.communicate(timeout=120)
+    finally:
+        if healthy.poll() is None:
+            healthy.kill()
+    assert healthy.returncode == 0, out + err
+    assert [h.status for h in sync.history()] == [SyncStatus.COMPLETED]
+    assert operation_count(sync.db) == 1
+    sync.close()
+
+
+@pytest.mark.postgres
+def test_a_host_whose_clock_is_behind_retires_a_dead_sync_after_the_timeout(
+    postgres_url, slow_sheet_api, faketime
+):
+    """Before: the slow host saw the dead sync's last heartbeat two minutes in its future and
+    kept refusing to sync for the timeout plus the skew."""
+    serve_sheet(slow_sheet_api, version_rows(40, 0))
+    env = cli_env(postgres_url, slow_sheet_api, SYNCCORE_HEARTBEAT_TIMEOUT=str(HEARTBEAT_TIMEOUT))
+    sync = CatalogSync(api_settings(slow_sheet_api.url, postgres_url))
+    dying = start_cli_sync(env)
+    try:
+        dead = wait_for(lambda: running_stage(sync.db, dying), 60, "the sync to start")[0]
+        dying.send_signal(signal.SIGKILL)
+        dying.communicate(timeout=30)
+    finally:
+        if dying.poll() is None:
+            dying.kill()
+    time.sleep(HEARTBEAT_TIMEOUT + 1)
+    behind = skewed_cli(faketime, -SKEW, env, "sync")
+    assert behind.returncode == 0, behind
+    with sync.db.session() as s:
+        retired = s.get(SyncOperation, dead)
+        assert retired.status == "interrupted" and "heartbeat" in retired.error
+        # judged by one clock: retired no sooner than the timeout after its last heartbeat
+        stale_for = (retired.finished_at - retired.heartbeat_at).total_seconds()
+        assert HEARTBEAT_TIMEOUT <= stale_for < HEARTBEAT_TIMEOUT + 30
+        assert s.get(SyncResult, dead).status == "interrupted"
+    assert [h.status for h in sync.history()] == [SyncStatus.COMPLETED, SyncStatus.INTERRUPTED]
+    sync.close()

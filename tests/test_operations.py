@@ -14,19 +14,21 @@ from sqlalchemy import func, select, update
 from synccore import operations
 from synccore.config import Settings
 from synccore.db import Database
-from synccore.errors import SyncAlreadyRunning
+from synccore.errors import CancelRefused, SyncAlreadyRunning
 from synccore.models import SyncOperation, SyncResult, SyncStage
 from synccore.operations import Progress
 from synccore.progress import Reporter
 from synccore.service import CatalogSync
 from synccore.status import utcnow
 
+from .conftest import album, write_sheet_csv
+
 CLAIM_IN_PROCESS = """
 import sys, time
 from synccore import operations
 from synccore.config import Settings
 from synccore.db import Database
-from synccore.errors import SyncAlreadyRunning
+from synccore.errors import CancelRefused, SyncAlreadyRunning
 url, start = sys.argv[1], float(sys.argv[2])
 db = Database(url)
 settings = Settings(database_url=url)
@@ -154,3 +156,73 @@ def test_reporter_writes_at_most_once_per_interval(sqlite_url):
     assert reporter.writes == 2
     reporter.update(Progress(SyncStage.FINALIZING, "Finalizing synchronization..."))
     assert reporter.writes == 3  # a stage change is always written
+
+
+def test_a_cancel_is_honoured_up_to_finalizing_and_refused_from_then_on(database_url):
+    """The sync reads the cancel flag in the same transaction that moves it to finalizing,
+    and a cancel is accepted only while the stage is not finalizing: never both, never lost."""
+    db = Database(database_url)
+    settings = Settings(database_url=database_url)
+    early = operations.claim(db, settings, "alice")
+    assert operations.write_progress(db, early, Progress(SyncStage.PROCESSING, "")) is False
+    assert operations.request_cancel(db, "bob") is True
+    assert operations.write_progress(db, early, Progress(SyncStage.FINALIZING, "")) is True
+    assert operations.request_cancel(db, "carol") is True  # still the truth: it will stop
+    operations.finish(db, early, operations.SyncStatus.CANCELLED, "cancelled")
+
+    late = operations.claim(db, settings, "alice")
+    assert operations.write_progress(db, late, Progress(SyncStage.FINALIZING, "")) is False
+    with pytest.raises(CancelRefused, match="finalizing .* can no longer be cancelled"):
+        operations.request_cancel(db, "bob")
+    with db.session() as s:
+        assert s.get(SyncOperation, late).cancel_requested is False
+    assert operations.heartbeat(db, late) is False
+
+
+def test_a_cancel_during_finalizing_is_refused_and_removals_complete(database_url, tmp_path):
+    """Old behaviour: the cancel was accepted ("Cancel requested") and silently ignored."""
+    sheet = tmp_path / "sheet.csv"
+    rows = [album(n) for n in range(10)]
+    write_sheet_csv(sheet, rows)
+    sync = CatalogSync(Settings(database_url=database_url, sheet=str(sheet)))
+    sync.run_sync("setup")
+    write_sheet_csv(sheet, rows[:7])
+    refused: list[str] = []
+
+    def cancel_when_finalizing(progress: Progress) -> None:
+        if progress.stage is SyncStage.FINALIZING:
+            with pytest.raises(CancelRefused) as caught:
+                sync.cancel_sync("bob")
+            refused.append(str(caught.value))
+
+    status = sync.run_sync("alice", on_progress=cancel_when_finalizing)
+    assert refused and "can no longer be cancelled" in refused[0]
+    assert status.status.value == "completed" and status.removed == 3
+    assert not status.cancel_requested
+    assert sync.albums().total == 7
+    sync.close()
+
+
+def test_a_cancel_just_before_finalizing_removes_nothing_and_says_so(database_url, tmp_path):
+    sheet = tmp_path / "sheet.csv"
+    rows = [album(n) for n in range(10)]
+    write_sheet_csv(sheet, rows)
+    sync = CatalogSync(
+        Settings(database_url=database_url, sheet=str(sheet), batch_size=2, progress_interval=0)
+    )
+    sync.run_sync("setup")
+    write_sheet_csv(sheet, [album(n, genre="Sludge") for n in range(7)])
+
+    def cancel_after_the_last_batch(progress: Progress) -> None:
+        if progress.stage is SyncStage.PROCESSING and progress.processed == progress.total:
+            assert sync.cancel_sync("bob") is True
+
+    status = sync.run_sync("alice", on_progress=cancel_after_the_last_batch)
+    assert status.status.value == "cancelled", status
+    assert status.removed == 0
+    assert status.message == (
+        "Sync cancelled by bob. Albums synced before the cancel are kept and none was "
+        "marked removed; run Sync again to finish."
+    )
+    assert sync.albums().total == 10  # nothing marked removed
+    sync.close()
