@@ -177,58 +177,6 @@ def release_cell(rng: random.Random, day: date) -> object:
     return "TBA"
 
 
-def demo_sheet(
-    albums: int = DEMO_ALBUMS, seed: int = 2025
-) -> tuple[list[list[object]], dict[tuple[int, int], str]]:
-    """(values, links): rows of cells (0-based, ragged) and {(row, column): hyperlink}."""
-    rng = random.Random(seed)
-    values: list[list[object]] = [["2025 Metal Release Tracker (community maintained)"], [], HEADER]
-    links: dict[tuple[int, int], str] = {}
-    per_month = albums // 12
-    made = 0
-    seen: list[list[object]] = []
-    for month in range(12):
-        values.append([])
-        values.append([_MONTHS[month]])
-        count = per_month if month < 11 else albums - made
-        for index in range(count):
-            day = date(2025, month + 1, 1 + (index * 28) // max(1, count))
-            artist = f"{rng.choice(_FIRST)} {rng.choice(_SECOND)}"
-            title = f"{rng.choice(_TITLE_A)} {rng.choice(_TITLE_B)}"
-            if rng.random() < 0.3:
-                title += f" {rng.choice(['II', 'III', 'Pt. 1', '(Deluxe)', 'EP'])}"
-            row: list[object] = [
-                release_cell(rng, day),
-                artist,
-                title,
-                rng.choice(_GENRES),
-                rng.choice(_VOCALS),
-                rng.choice(_COUNTRIES),
-            ]
-            spotify = rng.random()
-            if spotify < 0.6:
-                row.append("Listen")
-                links[(len(values), SPOTIFY_COLUMN)] = (
-                    f"https://open.spotify.com/album/{_spotify_id(rng)}"
-                )
-            elif spotify < 0.75:
-                row.append(f"https://open.spotify.com/album/{_spotify_id(rng)}?si=demo")
-            if rng.random() < 0.05:
-                row += [""] * (SPOTIFY_COLUMN + 1 - len(row)) + ["Pre-order"]
-            values.append(row)
-            seen.append(row)
-            made += 1
-            if rng.random() < 0.004:  # a row someone started and did not finish
-                values.append(
-                    [day.isoformat(), "", f"{rng.choice(_TITLE_A)} Untitled", "Doom Metal"]
-                )
-            if rng.random() < 0.002:
-                values.append([day.isoformat(), artist])
-            if rng.random() < 0.002 and seen:  # the same album entered twice
-                values.append(list(rng.choice(seen)))
-    return values, links
-
-
 # ---------------------------------------------------------------------------------------------
 # The release tracker's shape: several year tabs, a statistics block above the header, link
 # cells labelled "BC", "S", ... carrying their URL three ways, Length cells colored for debuts

@@ -350,7 +350,7 @@ def _as_tuple(album: AlbumRow) -> tuple:
 
 
 def _from_tuple(values: tuple) -> AlbumRow:
-    return AlbumRow(
+    return AlbumRow(  # type: ignore[call-arg]  # mypy cannot count the unpacked tuples
         *values[:_RELEASE_AT], ReleaseDate(*values[_RELEASE_AT]), *values[_RELEASE_AT + 1 :]
     )
 

@@ -11,6 +11,7 @@ hash matches are not touched at all.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -53,7 +54,7 @@ class LookupCache:
         cache = cls()
         with db.session() as s:
             for model in _LOOKUPS:
-                table: Table = model.__table__
+                table = cast(Table, model.__table__)
                 target = cache.of(model)
                 for key, id_, name in s.execute(select(table.c.name_key, table.c.id, table.c.name)):
                     target[key] = (id_, name)

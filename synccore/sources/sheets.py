@@ -261,7 +261,7 @@ def chunk_rows(data: dict[str, Any], first: int, last: int) -> list[RawRow]:
         raise _broken(f"Google Sheets answered with an error instead of the cells of {asked}")
     sheets = data.get("sheets")
     one_sheet = isinstance(sheets, list) and len(sheets) == 1 and isinstance(sheets[0], dict)
-    blocks = sheets[0].get("data") if one_sheet else None
+    blocks = sheets[0].get("data") if one_sheet and sheets else None
     if not (isinstance(blocks, list) and len(blocks) == 1 and isinstance(blocks[0], dict)):
         raise _broken(f"Google Sheets answered without the cells of {asked}")
     block = blocks[0]
@@ -330,6 +330,15 @@ class _RoutedSession(AuthorizedSession):
         return super().request(method, url, *args, **kwargs)
 
 
+def _pacing_message(per_minute: int, delay: float) -> Callable[[int], str]:
+    """The status line while a read waits its turn in the quota."""
+    text = (
+        f"Pacing requests to stay within Google's read quota ({per_minute} per minute): "
+        f"next read in {max(1, math.ceil(delay))} s..."
+    )
+    return lambda _seconds: text
+
+
 class GoogleSheetSource:
     """Reads one worksheet in row chunks; see the module docstring for the rules it keeps."""
 
@@ -353,7 +362,7 @@ class GoogleSheetSource:
         self.sleep = sleep
         self.requests_made = 0
         self._identity: GoogleIdentity | None = None
-        self._http = None
+        self._http: gspread.HTTPClient | None = None
 
     # the client
 
@@ -366,8 +375,10 @@ class GoogleSheetSource:
                 self.settings.request_timeout,
                 self.max_response_bytes,
             )
-            self._http = gspread.Client(auth=None, session=session).http_client
-            self._http.set_timeout(self.settings.request_timeout)
+            # auth=None: the session signs the requests itself
+            http = gspread.Client(auth=None, session=session).http_client  # type: ignore[arg-type]
+            http.set_timeout(self.settings.request_timeout)
+            self._http = http
             if self._quota is None:
                 who = self._identity.email or self._identity.kind
                 self._quota = shared_quota(
@@ -420,17 +431,11 @@ class GoogleSheetSource:
         )
 
     def _wait_for_quota(self, listener: FetchListener) -> None:
-        while (delay := self._quota.reserve()) > 0:
-            per_minute = self._quota.per_minute
-            self._wait(
-                min(delay, 1.0),
-                listener,
-                lambda s, per_minute=per_minute, delay=delay: (
-                    "Pacing requests to stay within Google's read quota "
-                    f"({per_minute} per minute): "
-                    f"next read in {max(1, math.ceil(delay))} s..."
-                ),
-            )
+        quota = self._quota
+        assert quota is not None  # set by _client(), which every request calls first
+        while (delay := quota.reserve()) > 0:
+            per_minute = quota.per_minute
+            self._wait(min(delay, 1.0), listener, _pacing_message(per_minute, delay))
 
     def _wait(self, seconds: float, listener: FetchListener, message: Callable[[int], str]) -> None:
         """Sleep in steps of at most a second, counting down in the status (and letting a

@@ -426,7 +426,7 @@ class FakeSheetsServer:
         if self._httpd is None:
             raise RuntimeError("FakeSheetsServer is not started")
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host if isinstance(host, str) else host.decode()}:{port}"
 
     @property
     def token_url(self) -> str:
@@ -837,8 +837,8 @@ def verify_assertion(assertion: str, public_keys: dict[str, str], token_url: str
         unverified = jwt.decode(assertion, options={"verify_signature": False})
     except jwt.PyJWTError:
         raise _GrantRefused("Invalid JWT: malformed assertion.") from None
-    email = unverified.get("iss")
-    pem = public_keys.get(email or "")
+    email = str(unverified.get("iss") or "")
+    pem = public_keys.get(email)
     if not pem:
         raise _GrantRefused("Invalid grant: account not found")
     try:
