@@ -23,9 +23,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import notify
 from .catalog import AlbumFilter
+from .changes import INITIAL_LOAD, ChangeRecord
 from .config import Settings, load_settings
 from .db import database_failure
 from .errors import CancelRefused, SyncAlreadyRunning, SyncError
+from .models import SyncStatus
 from .operations import Progress, default_user
 from .progress import shutdown_requested
 from .service import CatalogSync, follow_until_done
@@ -113,7 +115,9 @@ def cmd_sync(sync: CatalogSync, args) -> int:
         )
     bar = TerminalProgress()
     try:
-        op_id = sync.start_sync(default_user(), force=args.force, on_progress=bar, trigger="cli")
+        op_id = sync.start_sync(
+            default_user(), force=args.force, on_progress=bar, trigger="cli", preview=args.dry_run
+        )
     except SyncAlreadyRunning as exc:
         bar.done()
         say(exc, file=sys.stderr)
@@ -121,6 +125,8 @@ def cmd_sync(sync: CatalogSync, args) -> int:
     follow_until_done(sync, op_id)  # a stop (SIGTERM, Ctrl-C) ends it at once
     status = _own_operation(sync, op_id)
     bar.done()
+    if args.dry_run:
+        return _report_preview(sync, status, args.json)
     if args.json:
         _print_json(status.to_json())
     else:
@@ -129,6 +135,67 @@ def cmd_sync(sync: CatalogSync, args) -> int:
             where = f"'{e.worksheet}' " if e.worksheet else ""
             say(f"  {where}row {e.sheet_row}: {e.reason}")
     return EXIT_OK if status.status.succeeded else EXIT_FAILED
+
+
+def _report_preview(sync: CatalogSync, status: OperationStatus, as_json: bool) -> int:
+    """A preview's counts and lists; exit 0 when it ran (whatever the guard says), else 1."""
+    ran = status.status is SyncStatus.PREVIEWED
+    entries = sync.changes(status.id) if ran else []
+    lists = preview_lists(entries)
+    guard = status.error if ran else None
+    if as_json:
+        shaped = {name: [c.to_json() for c in items] for name, items in lists.items()}
+        _print_json({"operation": status.to_json(), **shaped, "guard": guard})
+        return EXIT_OK if ran else EXIT_FAILED
+    say(*_describe(status))
+    for name, items in lists.items():
+        if items:
+            say(f"{name.replace('_', ' ')} ({len(items):,}):")
+            say(*(_change_line(c) for c in items[:PREVIEW_LINES]))
+            if len(items) > PREVIEW_LINES:
+                say(f"  ... and {len(items) - PREVIEW_LINES:,} more (--json lists them all)")
+    return EXIT_OK if ran else EXIT_FAILED
+
+
+PREVIEW_LINES = 50
+
+
+def preview_lists(entries: list[ChangeRecord]) -> dict[str, list[ChangeRecord]]:
+    """A preview's change log as would_create, would_update (restored included), would_remove."""
+    lists: dict[str, list[ChangeRecord]] = {
+        "would_create": [],
+        "would_update": [],
+        "would_remove": [],
+    }
+    for c in entries:
+        name = {"created": "would_create", "removed": "would_remove"}.get(c.change, "would_update")
+        lists[name].append(c)
+    return lists
+
+
+def _change_line(c: ChangeRecord) -> str:
+    if c.change == INITIAL_LOAD:
+        return f"  {c.summary}"
+    detail = f": {c.summary}" if c.fields else ""
+    return f"  {c.change:<9} {c.artist} - {c.title}{detail}"
+
+
+def cmd_changes(sync: CatalogSync, args) -> int:
+    """A sync's change log (default: the last sync that changed something)."""
+    op_id = args.sync if args.sync is not None else sync.last_changed_sync()
+    entries = sync.changes(op_id) if op_id is not None else []
+    if args.json:
+        _print_json([c.to_json() for c in entries])
+        return EXIT_OK
+    if op_id is None:
+        say("No sync has changed anything yet.")
+        return EXIT_OK
+    if sync.operation(op_id) is None:
+        say(f"No sync #{op_id} in the history (it may have been pruned: SYNCCORE_KEEP_SYNCS).")
+        return EXIT_FAILED
+    say(f"Sync #{op_id}: {len(entries):,} change{'s' if len(entries) != 1 else ''}")
+    say(*(_change_line(c) for c in entries))
+    return EXIT_OK
 
 
 def _own_operation(sync: CatalogSync, op_id: int) -> OperationStatus:
@@ -245,6 +312,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="remove albums even when the removal guard would refuse",
     )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="preview: read and plan everything, change nothing, list what would change",
+    )
+    p = add("changes", "what a sync changed, album by album")
+    p.add_argument(
+        "--sync", type=int, metavar="N", help="this sync (default: the last that changed something)"
+    )
     add("status", "the current or last sync")
     p = add("history", "past syncs")
     p.add_argument("--limit", type=int, default=20)
@@ -273,6 +349,7 @@ COMMANDS = {
     "check": cmd_check,
     "worker": cmd_worker,
     "albums": cmd_albums,
+    "changes": cmd_changes,
 }
 
 

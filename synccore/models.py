@@ -48,6 +48,9 @@ class SyncStatus(str, enum.Enum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"
+    # A preview (dry run) that read and planned everything: neither a success nor a failure,
+    # so it never moves "Last synced" (a preview that could not read the sheet is FAILED).
+    PREVIEWED = "previewed"
 
     @property
     def is_active(self) -> bool:
@@ -219,6 +222,8 @@ class SyncOperation(Base):
     trigger: Mapped[str | None] = mapped_column(String(30))
     awaiting_worker: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     run_by_worker: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A preview (dry run): reads and plans, writes only its change log (what it would do).
+    preview: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SyncWorker(Base):
@@ -281,6 +286,8 @@ class SyncResult(Base):
     announced: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     warnings: Mapped[list | None] = mapped_column(JSON)
     worksheets: Mapped[list | None] = mapped_column(JSON)
+    preview: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    force: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SyncRowError(Base):
@@ -295,3 +302,23 @@ class SyncRowError(Base):
     worksheet: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     reason: Mapped[str] = mapped_column(String(500))
     raw_values: Mapped[list] = mapped_column(JSON)
+
+
+class AlbumChange(Base):
+    """What one sync changed in one album (or, for a preview, would change): `change` is
+    created, updated, removed, restored, or "initial_load" (one entry for a first sync into an
+    empty catalog, `count` albums, no album); `fields` maps a field to [old, new]."""
+
+    __tablename__ = "album_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation_id: Mapped[int] = mapped_column(
+        ForeignKey("sync_operations.id", ondelete="CASCADE"), index=True
+    )
+    album_id: Mapped[int | None] = mapped_column(Integer)
+    change: Mapped[str] = mapped_column(String(20))
+    artist: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    title: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    fields: Mapped[dict | None] = mapped_column(JSON)
+    count: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_album_changes_album", "album_id", "operation_id"),)

@@ -143,13 +143,13 @@ def after_finish(db: Database, op_id: int, guard_stopped: bool) -> None:
                 SyncResult.message,
                 SyncResult.triggered_by,
             )
-            .where(SyncResult.operation_id <= op_id)
+            .where(SyncResult.operation_id <= op_id, SyncResult.preview.is_(False))
             .order_by(SyncResult.operation_id.desc())
             .limit(EPISODE_SCAN)
         ).all()
     outcomes = [Outcome(*row) for row in rows]
     if not outcomes or outcomes[0].operation_id != op_id:
-        return
+        return  # (a preview is not among them: it notifies nobody)
     finished, earlier = outcomes[0], outcomes[1:]
     events = plan_events(
         finished,

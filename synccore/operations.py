@@ -49,11 +49,13 @@ def claim(
     force: bool = False,
     trigger: str | None = None,
     awaiting_worker: bool = False,
+    preview: bool = False,
 ) -> int:
     """Insert a pending operation holding the active slot; return its id.
 
     Raises `SyncAlreadyRunning` naming who holds the slot. A stale holder is retired first.
-    `trigger` records how it was started; `awaiting_worker` leaves it for `synccore worker`.
+    `trigger` records how it was started; `awaiting_worker` leaves it for `synccore worker`;
+    a `preview` holds the slot like a sync (it sees a stable catalog) but writes no album.
     """
     recover_stale(db, settings.heartbeat_timeout)
     now = db.now()
@@ -63,7 +65,7 @@ def claim(
         stage=None,
         message="Waiting for a worker to start this sync..."
         if awaiting_worker
-        else "Starting sync...",
+        else ("Starting preview..." if preview else "Starting sync..."),
         triggered_by=(triggered_by or "unknown user")[:200],
         host=socket.gethostname()[:200],
         pid=os.getpid(),
@@ -82,6 +84,7 @@ def claim(
         trigger=trigger,
         awaiting_worker=awaiting_worker,
         run_by_worker=False,
+        preview=preview,
     )
     try:
         with db.write() as s:
@@ -98,6 +101,7 @@ def claim(
                 force=force,
                 trigger=trigger,
                 awaiting_worker=awaiting_worker,
+                preview=preview,
             )
         raise SyncAlreadyRunning(holder.id, holder.triggered_by, holder.started_at) from None
 
@@ -351,6 +355,8 @@ def finish(
                 announced=op.announced,
                 warnings=op.warnings,
                 worksheets=op.worksheets,
+                preview=bool(op.preview),
+                force=bool(op.force),
             )
         )
         if row_errors:

@@ -1,8 +1,9 @@
 """Keep the history of the most recent syncs only (`SYNCCORE_KEEP_SYNCS`).
 
-Every sync leaves an operation row, a result row and up to `sync.MAX_STORED_ROW_ERRORS` row
-errors; without pruning they pile up forever. Pruning runs after a sync has ended, in its own
-transaction, and deletes only finished operations: the active one is never touched.
+Every sync leaves an operation row, a result row, up to `sync.MAX_STORED_ROW_ERRORS` row
+errors and its change log (`changes`); without pruning they pile up forever. Pruning runs
+after a sync has ended, in its own transaction, and deletes only finished operations: the
+active one is never touched.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from .db import Database, rows_changed
-from .models import SyncOperation, SyncResult, SyncRowError, SyncStatus
+from .models import AlbumChange, SyncOperation, SyncResult, SyncRowError, SyncStatus
 
 SUCCEEDED = (SyncStatus.COMPLETED.value, SyncStatus.COMPLETED_WITH_WARNINGS.value)
 
@@ -43,5 +44,6 @@ def prune_history(db: Database, keep: int) -> int:
         doomed = select(SyncOperation.id).where(*old)
         # Children first, explicitly: no reliance on ON DELETE CASCADE being enabled.
         s.execute(delete(SyncRowError).where(SyncRowError.operation_id.in_(doomed)))
+        s.execute(delete(AlbumChange).where(AlbumChange.operation_id.in_(doomed)))
         s.execute(delete(SyncResult).where(SyncResult.operation_id.in_(doomed)))
         return rows_changed(s, delete(SyncOperation).where(*old))

@@ -10,13 +10,14 @@ import atexit
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
 
-from . import notify, operations, worker_state
+from . import changes, notify, operations, worker_state
 from .catalog import AlbumFilter, AlbumPage, CatalogFacets, catalog_facets, query_albums
+from .changes import ChangeRecord
 from .config import Settings, load_settings
 from .db import Database
 from .errors import SyncError
@@ -111,14 +112,18 @@ class CatalogSync:
         force: bool = False,
         on_progress: ProgressCallback | None = None,
         trigger: str | None = None,
+        preview: bool = False,
     ) -> int:
         """Claim the active slot and run the sync in a daemon thread; return the operation id.
 
         Raises `SyncAlreadyRunning` (and starts nothing) when another sync is active anywhere.
         A dashboard's sync (`trigger="dashboard"`) with `SYNCCORE_RUN_SYNCS_IN=worker` is left
         pending for `synccore worker` instead, so a restart of the dashboard does not stop it.
+        A `preview` (dry run) always runs here: it is short and writes no album.
         """
-        to_worker = trigger == "dashboard" and self.settings.run_syncs_in == "worker"
+        to_worker = (
+            trigger == "dashboard" and self.settings.run_syncs_in == "worker" and not preview
+        )
         op_id = operations.claim(
             self.db,
             self.settings,
@@ -126,6 +131,7 @@ class CatalogSync:
             force=force,
             trigger=trigger,
             awaiting_worker=to_worker,
+            preview=preview,
         )
         if not to_worker:
             self.run_claimed(op_id, on_progress=on_progress)
@@ -152,12 +158,16 @@ class CatalogSync:
         force: bool = False,
         on_progress: ProgressCallback | None = None,
         trigger: str | None = None,
+        preview: bool = False,
     ) -> OperationStatus:
-        """Run a sync in the calling thread; return its final status (never raises for a
-        failed sync: the status says why). Raises `SyncAlreadyRunning` like `start_sync`."""
+        """Run a sync (or a `preview`) in the calling thread; return its final status (never
+        raises for a failed sync: the status says why). Raises `SyncAlreadyRunning` like
+        `start_sync`."""
         from .sync import execute_operation
 
-        op_id = operations.claim(self.db, self.settings, triggered_by, force=force, trigger=trigger)
+        op_id = operations.claim(
+            self.db, self.settings, triggered_by, force=force, trigger=trigger, preview=preview
+        )
         execute_operation(self.db, self.settings, op_id, on_progress=on_progress)
         status = self.operation(op_id)
         assert status is not None
@@ -228,6 +238,37 @@ class CatalogSync:
             )
             return [RowErrorRecord.from_row(r) for r in rows]
 
+    # -- the change log ----------------------------------------------------------------------
+
+    def changes(
+        self,
+        operation_id: int,
+        *,
+        kinds: Sequence[str] = (),
+        search: str = "",
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[ChangeRecord]:
+        """What a sync changed (a preview: would change), in album order."""
+        with self.db.session() as s:
+            return changes.changes_of(
+                s, operation_id, kinds=kinds, search=search, limit=limit, offset=offset
+            )
+
+    def count_changes(self, operation_id: int, kinds: Sequence[str] = (), search: str = "") -> int:
+        with self.db.session() as s:
+            return changes.count_changes(s, operation_id, kinds, search)
+
+    def album_history(self, album_id: int) -> list[ChangeRecord]:
+        """One album's changes, newest first (previews left out)."""
+        with self.db.session() as s:
+            return changes.album_history(s, album_id)
+
+    def last_changed_sync(self) -> int | None:
+        """The most recent finished sync that changed something (previews left out)."""
+        with self.db.session() as s:
+            return changes.last_changed_sync(s)
+
     # -- reading the catalog ---------------------------------------------------------------
 
     def albums(
@@ -270,7 +311,10 @@ class CatalogSync:
                 select(SyncOperation).where(SyncOperation.active_slot == operations.ACTIVE)
             ).first()
             last = s.scalars(
-                select(SyncResult).order_by(SyncResult.operation_id.desc()).limit(1)
+                select(SyncResult)
+                .where(SyncResult.preview.is_(False))  # a preview is no sync's outcome
+                .order_by(SyncResult.operation_id.desc())
+                .limit(1)
             ).first()
             outcome = (
                 LastOutcome(

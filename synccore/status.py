@@ -126,6 +126,8 @@ class SyncSummary:
     worksheets: tuple[dict[str, Any], ...] = ()
     trigger: str | None = None  # "dashboard", "cli", "schedule"; None: the API, or unknown
     run_by_worker: bool = False
+    preview: bool = False  # a dry run: its change log is what the sync would have done
+    force: bool = False  # run with force (the removal guard overridden) by `triggered_by`
 
     @property
     def started_via(self) -> str:
@@ -171,6 +173,8 @@ class SyncSummary:
             worksheets=tuple(r.worksheets or ()),
             trigger=trigger,
             run_by_worker=bool(run_by_worker),
+            preview=bool(r.preview),
+            force=bool(r.force),
         )
 
 

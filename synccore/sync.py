@@ -29,7 +29,7 @@ from typing import IO
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import DBAPIError
 
-from . import operations, retention
+from . import changes, operations, retention
 from .config import Settings
 from .db import Database
 from .errors import (
@@ -58,7 +58,7 @@ from .rows import (
 from .sources import open_source
 from .sources.base import RawRow, SheetSource, Tab, read_source_tab, source_tabs
 from .status import utcnow
-from .upserts import LookupCache, refresh_genre_counts, write_albums
+from .upserts import LookupCache, preview_albums, refresh_genre_counts, write_albums
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,7 @@ class Counts:
     unchanged: int = 0
     removed: int = 0
     processed: int = 0
+    guard: str | None = None  # a preview's: why the removal guard would stop the sync
 
 
 class RowErrorLog:
@@ -512,6 +513,7 @@ def mark_removed(db: Database, ids: list[int], op_id: int) -> int:
         for start in range(0, len(ids), chunk):
             if shutdown_requested.is_set():
                 raise SyncInterrupted(SHUTDOWN_MESSAGE)
+            changes.record(s, op_id, changes.removal_entries(s, ids[start : start + chunk]))
             result = s.execute(
                 update(Album)
                 .where(Album.id.in_(ids[start : start + chunk]), Album.removed_at.is_(None))
@@ -544,15 +546,26 @@ def sync_albums(
     reporter: Reporter,
     *,
     force: bool = False,
+    preview: bool = False,
 ) -> tuple[Counts, RowErrorLog, FetchResult]:
-    """The whole sync for an already-claimed operation; raises SyncError on failure."""
+    """The whole sync for an already-claimed operation; raises SyncError on failure.
+
+    A `preview` reads and plans the same way but writes only its change log (what the sync
+    would do) and raises `RemovalGuardTripped` only after listing what it would remove."""
     fetched = fetch_and_parse(source, settings, reporter)
     try:
         total = len(fetched.winners)
         gone, active = plan_removals(db, fetched)
-        check_removal_guard(
-            len(gone), active, total, settings, force, previous_source=last_synced_source(db)
-        )
+        guard: RemovalGuardTripped | None = None
+        try:
+            check_removal_guard(
+                len(gone), active, total, settings, force, previous_source=last_synced_source(db)
+            )
+        except RemovalGuardTripped as exc:
+            if not preview:
+                raise
+            guard = exc
+        initial_load = not preview and active == 0 and catalog_is_empty(db)
         counts = Counts()
         errors = fetched.errors
         progress = Progress(SyncStage.PROCESSING, f"Syncing album 0 of {total:,}...", total=total)
@@ -566,7 +579,12 @@ def sync_albums(
                 reporter.check_stop()
                 batch = changed[start : start + settings.batch_size]
                 with collector_paused():
-                    created, updated, unchanged = write_albums(db, batch, op_id, cache)
+                    if preview:
+                        created, updated, unchanged = _preview_batch(db, batch, op_id)
+                    else:
+                        created, updated, unchanged = write_albums(
+                            db, batch, op_id, cache, initial_load=initial_load
+                        )
                 counts.created += created
                 counts.updated += updated
                 counts.unchanged += unchanged
@@ -577,7 +595,7 @@ def sync_albums(
         reporter.update(
             Progress(
                 SyncStage.FINALIZING,
-                "Finalizing synchronization...",
+                "Finalizing synchronization..." if not preview else "Finalizing the preview...",
                 processed=counts.processed,
                 total=total,
                 created=counts.created,
@@ -588,12 +606,44 @@ def sync_albums(
             force=True,
         )
         reporter.check_stop()  # a cancel accepted before this point is honoured; see request_cancel
+        if preview:
+            counts.removed = _preview_removals(db, gone, op_id)
+            counts.guard = str(guard) if guard is not None else None
+            return counts, errors, fetched
         counts.removed = mark_removed(db, gone, op_id)
         if counts.created or counts.updated or counts.removed:
             refresh_genre_counts(db, op_id)
         return counts, errors, fetched
     finally:
         fetched.spool.close()
+
+
+def catalog_is_empty(db: Database) -> bool:
+    """No album at all, removed ones included: a first sync records one initial-load entry."""
+    with db.session() as s:
+        return s.scalar(select(Album.id).limit(1)) is None
+
+
+def _preview_batch(db: Database, batch: list[AlbumRow], op_id: int) -> tuple[int, int, int]:
+    """Record what writing the batch would change (under the preview's own operation)."""
+    entries = preview_albums(db, batch)
+    with db.write(sync_id=op_id) as s:
+        changes.record(s, op_id, entries)
+        operations.fence(s, op_id)
+    created = sum(1 for e in entries if e.change == changes.CREATED)
+    return created, len(entries) - created, len(batch) - len(entries)
+
+
+def _preview_removals(db: Database, ids: list[int], op_id: int) -> int:
+    """Record the albums the sync would mark removed; return how many."""
+    count = 0
+    with db.write(sync_id=op_id) as s:
+        for start in range(0, len(ids), REMOVAL_CHUNK):
+            entries = changes.removal_entries(s, ids[start : start + REMOVAL_CHUNK])
+            changes.record(s, op_id, entries)
+            count += len(entries)
+        operations.fence(s, op_id, removed=count)
+    return count
 
 
 def _changed_winners(
@@ -685,14 +735,22 @@ def execute_operation(
 ) -> None:
     """Run a claimed operation to its end. Never raises: the operation records the outcome."""
     reporter = Reporter(db, op_id, interval=settings.progress_interval, on_progress=on_progress)
-    force = _operation_forced(db, op_id)
+    force, preview = _operation_mode(db, op_id)
     beat_every = max(0.5, min(10.0, settings.heartbeat_timeout / 4))
     try:
         with Heartbeat(db, op_id, reporter, beat_every):
             counts, errors, fetched = sync_albums(
-                db, settings, op_id, source or open_source(settings), reporter, force=force
+                db,
+                settings,
+                op_id,
+                source or open_source(settings),
+                reporter,
+                force=force,
+                preview=preview,
             )
         status, message = final_message(counts, len(errors), fetched.announced)
+        if preview:
+            status, message = SyncStatus.PREVIEWED, preview_message(counts, len(errors))
         _finish(
             db,
             op_id,
@@ -701,6 +759,7 @@ def execute_operation(
             progress=_final_progress(reporter, counts, len(errors)),
             row_errors=errors.kept(),
             report=fetched.report(),
+            error=counts.guard,
         )
     except SyncCancelled:
         who = _cancelled_by(db, op_id)
@@ -726,7 +785,7 @@ def execute_operation(
             db,
             op_id,
             SyncStatus.FAILED,
-            f"Sync failed: {exc.headline}",
+            f"{'Preview' if preview else 'Sync'} failed: {exc.headline}",
             error=str(exc),
             progress=reporter.current,
             guard_stopped=isinstance(exc, RemovalGuardTripped),
@@ -829,11 +888,28 @@ def _final_progress(reporter: Reporter, counts: Counts, failed: int) -> Progress
     )
 
 
-def _operation_forced(db: Database, op_id: int) -> bool:
+def _operation_mode(db: Database, op_id: int) -> tuple[bool, bool]:
+    """(force, preview) of a claimed operation."""
     from .models import SyncOperation
 
     with db.session() as s:
-        return bool(s.scalar(select(SyncOperation.force).where(SyncOperation.id == op_id)))
+        row = s.execute(
+            select(SyncOperation.force, SyncOperation.preview).where(SyncOperation.id == op_id)
+        ).one()
+        return bool(row.force), bool(row.preview)
+
+
+def preview_message(counts: Counts, failed: int) -> str:
+    """What a finished preview says; the lists are in its change log."""
+    text = (
+        f"Preview: this sync would create {counts.created:,}, update {counts.updated:,} and "
+        f"remove {counts.removed:,} albums ({counts.unchanged:,} unchanged). Nothing was changed."
+    )
+    if failed:
+        text += f" {failed:,} rows could not be read."
+    if counts.guard:
+        text += " The removal guard would stop this sync."
+    return text
 
 
 def _cancelled_by(db: Database, op_id: int) -> str:

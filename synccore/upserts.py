@@ -17,6 +17,7 @@ from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from . import changes
 from .db import Database
 from .models import Album, AlbumGenre, AlbumWorksheet, Artist, Genre, VocalStyle, Worksheet
 from .operations import fence
@@ -163,20 +164,24 @@ def _write_lists(
 
 
 def write_albums(
-    db: Database, batch: list[AlbumRow], op_id: int, cache: LookupCache
+    db: Database,
+    batch: list[AlbumRow],
+    op_id: int,
+    cache: LookupCache,
+    *,
+    initial_load: bool = False,
 ) -> tuple[int, int, int]:
-    """Write one batch atomically; return (created, updated, unchanged)."""
+    """Write one batch atomically with its change log entries; return (created, updated,
+    unchanged). In an `initial_load` the new albums only add to the sync's one entry."""
     now = utcnow()
     with db.write(sync_id=op_id) as s:
+        # Read before the lookups are written: an artist renamed in case keeps its old name here.
+        existing = changes.stored_albums(s, [r.key for r in batch])
+        rewritten = [
+            f.id for r in batch if (f := existing.get(r.key)) and changes.needs_write(f, r)
+        ]
+        old_lists = changes.stored_lists(s, rewritten)
         _lookups(s, batch, cache)
-        existing = {
-            key: (album_id, content_hash, removed)
-            for key, album_id, content_hash, removed in s.execute(
-                select(ALBUMS.c.key, ALBUMS.c.id, ALBUMS.c.content_hash, ALBUMS.c.removed_at).where(
-                    ALBUMS.c.key.in_([r.key for r in batch])
-                )
-            )
-        }
         inserts, updates = [], []
         written: list[tuple[int, AlbumRow]] = []
         new_rows: list[AlbumRow] = []
@@ -187,11 +192,12 @@ def write_albums(
                 values.update(created_at=now, updated_at=now, last_sync_id=op_id)
                 inserts.append(values)
                 new_rows.append(r)
-            elif found[1] != r.content_hash or found[2] is not None:
+            elif changes.needs_write(found, r):
                 values = _album_values(r, cache)
-                values.update(_id=found[0], updated_at=now, last_sync_id=op_id)
+                values.update(_id=found.id, updated_at=now, last_sync_id=op_id)
                 updates.append(values)
-                written.append((found[0], r))
+                written.append((found.id, r))
+        ids: dict[str, int] = {}
         if inserts:
             s.execute(ALBUMS.insert(), inserts)
             ids = dict(
@@ -207,8 +213,22 @@ def write_albums(
             s.execute(ALBUMS.update().where(ALBUMS.c.id == bindparam("_id")), updates)
         if written:
             _write_lists(s, written, [v["_id"] for v in updates], cache)
+        if initial_load:
+            changes.record_initial_load(s, op_id, len(inserts))
+        else:
+            changes.record(s, op_id, changes.batch_changes(batch, existing, old_lists, ids))
         fence(s, op_id)  # last, so the operation's row is locked only while committing
     return len(inserts), len(updates), len(batch) - len(inserts) - len(updates)
+
+
+def preview_albums(db: Database, batch: list[AlbumRow]) -> list[changes.Entry]:
+    """The change entries writing this batch would record, read without writing."""
+    with db.session() as s:
+        existing = changes.stored_albums(s, [r.key for r in batch])
+        rewritten = [
+            f.id for r in batch if (f := existing.get(r.key)) and changes.needs_write(f, r)
+        ]
+        return changes.batch_changes(batch, existing, changes.stored_lists(s, rewritten))
 
 
 def refresh_genre_counts(db: Database, op_id: int) -> None:

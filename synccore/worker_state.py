@@ -77,9 +77,13 @@ def freshest_worker(db: Database) -> WorkerSeen | None:
 
 
 def last_started_at(db: Database) -> datetime | None:
-    """When the most recent sync started, whoever started it."""
+    """When the most recent sync (not a preview) started, whoever started it."""
     with db.session() as s:
-        return as_utc(s.scalar(select(func.max(SyncOperation.started_at))))
+        return as_utc(
+            s.scalar(
+                select(func.max(SyncOperation.started_at)).where(SyncOperation.preview.is_(False))
+            )
+        )
 
 
 def decide_due_time(db: Database, scheduled_for: datetime, worker_id: str) -> bool:
