@@ -59,13 +59,14 @@ def clicking_viewer() -> Viewer | None:
     return viewer
 
 
-def start_sync(sync: CatalogSync) -> None:
-    """Sync Now: runs as a callback, so the rerun it triggers already shows the new sync."""
+def start_sync(sync: CatalogSync, preview: bool = False) -> None:
+    """Sync Now (or Preview): runs as a callback, so the rerun it triggers already shows the
+    new sync."""
     viewer = clicking_viewer()
     if viewer is None:
         return
     try:
-        sync.start_sync(viewer.name, trigger="dashboard")
+        sync.start_sync(viewer.name, trigger="dashboard", preview=preview)
     except SyncAlreadyRunning as exc:
         st.session_state[NOTICE] = f"{exc} Its progress is shown below."
     except SyncError as exc:
@@ -125,6 +126,17 @@ def render_controls(dash: Dashboard, status: OperationStatus | None, synced_at) 
             if active
             else "Read the sheet and bring the catalog up to date."
         ),
+    )
+    row.button(
+        "Preview",
+        key="sync-preview",
+        icon=":material/preview:",
+        disabled=active or not can_sync,
+        on_click=start_sync,
+        args=(dash.sync, True),
+        help=dash.viewer.read_only_reason
+        if not can_sync
+        else "Read the sheet and list what a sync would change, without changing anything.",
     )
     if active:
         finalizing = status is not None and status.stage == SyncStage.FINALIZING.value

@@ -18,11 +18,19 @@ STATUS_LABELS = {
     SyncStatus.INTERRUPTED: "Interrupted",
     SyncStatus.PENDING: "Pending",
     SyncStatus.RUNNING: "Running",
+    SyncStatus.PREVIEWED: "Previewed",
 }
 
 
 def status_label(status: SyncStatus) -> str:
     return STATUS_LABELS.get(status, status.value)
+
+
+def run_kind(summary: SyncSummary) -> str:
+    """ "Preview", "Sync", or "Sync with force" (whose confirmation `triggered_by` gave)."""
+    if summary.preview:
+        return "Preview"
+    return "Sync with force" if summary.force else "Sync"
 
 
 def history_frame(syncs: Sequence[SyncSummary], zone: tzinfo) -> pd.DataFrame:
@@ -40,6 +48,7 @@ def history_frame(syncs: Sequence[SyncSummary], zone: tzinfo) -> pd.DataFrame:
             "Removed": [s.removed for s in syncs],
             "Failed": [s.failed for s in syncs],
             "Albums/s": [round(s.albums_per_second, 1) for s in syncs],
+            "Kind": [run_kind(s) for s in syncs],
             "Triggered by": [s.triggered_by for s in syncs],
             "Started via": [s.started_via for s in syncs],
             "Result": [s.message for s in syncs],

@@ -12,6 +12,7 @@ import streamlit as st
 
 from synccore import CatalogSync, OperationStatus, SyncStage, SyncStatus
 
+from .changesview import render_sync_changes
 from .rowerrors import render_row_errors
 from .tabreport import render_sync_notes
 from .text import plain
@@ -30,6 +31,7 @@ OUTCOMES = {
     SyncStatus.FAILED: (st.error, ":material/error:"),
     SyncStatus.CANCELLED: (st.info, ":material/cancel:"),
     SyncStatus.INTERRUPTED: (st.warning, ":material/report:"),
+    SyncStatus.PREVIEWED: (st.info, ":material/preview:"),
 }
 
 FAILURE_ADVICE = "Check the settings in .streamlit/secrets.toml, then press Sync Now again."
@@ -86,7 +88,7 @@ def render_progress(status: OperationStatus, zone: tzinfo) -> None:
             )
         st.caption(
             plain(
-                f"Sync #{status.id}, started by {status.triggered_by} at "
+                f"{status.kind} #{status.id}, started by {status.triggered_by} at "
                 f"{format_time(status.started_at, zone)}, from {status.source}."
             )
         )
@@ -95,6 +97,8 @@ def render_progress(status: OperationStatus, zone: tzinfo) -> None:
 def outcome_text(status: OperationStatus) -> tuple[str, str | None]:
     """(headline, detail) for an ended sync; a failure's detail says what went wrong and what
     to do. The headline drops the cause when the detail starts by repeating it."""
+    if status.status is SyncStatus.PREVIEWED:  # its error is why the guard would stop the sync
+        return status.message, status.error
     if status.status not in (SyncStatus.FAILED, SyncStatus.INTERRUPTED):
         return status.message, None
     detail = status.error or FAILURE_ADVICE
@@ -122,13 +126,14 @@ def render_outcome(status: OperationStatus, sync: CatalogSync, zone: tzinfo) -> 
     removed = f", {status.removed:,} albums marked removed" if status.removed else ""
     st.caption(
         plain(
-            f"Sync #{status.id}, started by {status.triggered_by} at "
+            f"{status.kind} #{status.id}, started by {status.triggered_by} at "
             f"{format_time(status.started_at, zone)}{took}{removed}."
         )
     )
     render_sync_notes(
         status.warnings, status.worksheets, status.announced, key=f"sync-notes-{status.id}"
     )
+    render_sync_changes(sync, status.id, preview=status.status is SyncStatus.PREVIEWED)
     if status.status is SyncStatus.COMPLETED_WITH_WARNINGS and status.failed:
         st.subheader("Failed rows", anchor=False)
         st.caption("These sheet rows were not synced. Fix them in the sheet and sync again.")

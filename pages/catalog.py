@@ -15,10 +15,12 @@ from dashboard.catalogview import (
     safe_links,
     showing_caption,
 )
+from dashboard.changesview import render_album_history
 from dashboard.context import open_dashboard, problems_shown, settings_fingerprint
 from dashboard.csvexport import render_csv_download
 from dashboard.follow import follow_active_sync
 from dashboard.text import plain
+from dashboard.timefmt import viewer_zone
 from synccore import AlbumFilter, AlbumView
 
 ROW_HEIGHT = 35
@@ -44,6 +46,8 @@ def album_details(album: AlbumView) -> None:
                 column.link_button(label, url, icon=":material/open_in_new:")
         else:
             st.caption("No links in the sheet for this album.")
+        with problems_shown():
+            render_album_history(dash.sync, album.id, viewer_zone())
         if album.spotify_embed_url:
             st.iframe(album.spotify_embed_url, height=352)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.changesview import render_history_changes
 from dashboard.context import open_dashboard, problems_shown
 from dashboard.csvexport import render_csv_download
 from dashboard.follow import follow_active_sync
@@ -26,6 +27,15 @@ def sync_choice(summary: SyncSummary) -> str:
     )
 
 
+def requested_sync(value: str | None, known: dict) -> int | None:
+    """The sync a link asked for (`?sync=12`, from the Sync page), if it is listed."""
+    try:
+        wanted = int(value or "")
+    except ValueError:
+        return None
+    return wanted if wanted in known else None
+
+
 def sync_details(summary: SyncSummary) -> None:
     st.markdown(f"**{plain(summary.message)}**")
     if summary.error and summary.status is not SyncStatus.COMPLETED:
@@ -36,8 +46,16 @@ def sync_details(summary: SyncSummary) -> None:
             f"{summary.source}; started "
             f"{format_time(summary.started_at, zone)}, "
             f"took {format_duration(summary.duration_seconds)}."
+            + (" A preview: nothing was changed." if summary.preview else "")
+            + (
+                f" Run with force (removals beyond the guard), confirmed by {summary.triggered_by}."
+                if summary.force
+                else ""
+            )
         )
     )
+    with problems_shown():
+        render_history_changes(dash.sync, summary.operation_id, preview=summary.preview)
     render_sync_notes(
         summary.warnings,
         summary.worksheets,
@@ -99,8 +117,12 @@ st.dataframe(
 )
 render_csv_download(history, "Download history (CSV)", "sync-history.csv", key="history-csv")
 
-st.subheader("Sync details and failed rows", anchor=False)
+st.subheader("Sync details, changes and failed rows", anchor=False)
 by_id = {s.operation_id: s for s in syncs}
+asked = requested_sync(st.query_params.get("sync"), by_id)
+if asked is not None and st.session_state.get("history-sync-asked") != asked:
+    st.session_state["history-sync-asked"] = asked  # once, so the box can be changed after
+    st.session_state["history-sync"] = asked
 chosen = st.selectbox(
     "Sync", list(by_id), format_func=lambda op_id: sync_choice(by_id[op_id]), key="history-sync"
 )

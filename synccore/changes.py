@@ -12,10 +12,10 @@ the entries go in with one executemany INSERT per batch, in the batch's transact
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-import json
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Row, Select, Table, select
@@ -80,7 +80,7 @@ class Entry(NamedTuple):
     artist: str | None
     title: str | None
     fields: dict[str, list] | None = None
-    count: int | None = None
+    albums: int | None = None  # an initial load's count (stored as `count`)
 
 
 def stored_albums(session: Session, keys: Sequence[str]) -> dict[str, StoredAlbum]:
@@ -128,7 +128,7 @@ def _stored(row: Row) -> StoredAlbum:
     values = (
         row.artist,
         row.title,
-        release.display,
+        _display(release),
         None,  # genres
         row.vocal_style,
         row.location,
@@ -140,6 +140,15 @@ def _stored(row: Row) -> StoredAlbum:
         None,  # worksheets
     )
     return StoredAlbum(row.id, row.content_hash, row.removed_at is not None, values)
+
+
+def _display(release: ReleaseDate) -> str:
+    """A stored date as `ReleaseDate.display` shows it; a row an older release stored with
+    missing parts (a "day" date without a year) shows its text."""
+    try:
+        return release.display
+    except (TypeError, ValueError, IndexError):
+        return release.text
 
 
 _GENRES, _WORKSHEETS = FIELDS.index("genres"), FIELDS.index("worksheets")
@@ -195,9 +204,7 @@ def diff_fields(old: Sequence, new: Sequence) -> dict[str, list]:
     links as {service: URL}, as `albums --json` shows them."""
     if old == new:
         return {}
-    return {
-        FIELDS[i]: [_shown(i, old[i]), _shown(i, new[i])] for i in _INDEXES if old[i] != new[i]
-    }
+    return {FIELDS[i]: [_shown(i, old[i]), _shown(i, new[i])] for i in _INDEXES if old[i] != new[i]}
 
 
 def _shown(index: int, value: Any) -> Any:
@@ -248,7 +255,7 @@ def record(session: Session, op_id: int, entries: Sequence[Entry]) -> None:
             None if e.artist is None else e.artist[:500],
             None if e.title is None else e.title[:500],
             None if e.fields is None else json.dumps(e.fields, ensure_ascii=False),
-            e.count,
+            e.albums,
         )
         for e in entries
     ]

@@ -53,10 +53,17 @@ class OperationStatus:
     announced: int = 0  # announced albums without a title yet: skipped, not failed
     warnings: tuple[str, ...] = ()  # columns a tab lacks, tabs skipped
     worksheets: tuple[dict[str, Any], ...] = ()  # per tab: name, rows_read, albums, ...
+    preview: bool = False  # a dry run: reads and plans, changes nothing
+    force: bool = False
 
     @property
     def is_active(self) -> bool:
         return self.status.is_active
+
+    @property
+    def kind(self) -> str:
+        """ "Preview" or "Sync", as the pages name the operation."""
+        return "Preview" if self.preview else "Sync"
 
     @property
     def fraction(self) -> float:
@@ -99,6 +106,8 @@ class OperationStatus:
             announced=op.announced or 0,
             warnings=tuple(op.warnings or ()),
             worksheets=tuple(op.worksheets or ()),
+            preview=bool(op.preview),
+            force=bool(op.force),
         )
 
 
