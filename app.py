@@ -23,6 +23,7 @@ from dashboard.context import (
     render_account,
     viewer_now,
 )
+from dashboard.guardview import render_held_removals
 from dashboard.lastsync import render_last_synced
 from dashboard.opsnote import render_operations
 from dashboard.syncstatus import render_outcome, render_progress
@@ -59,14 +60,20 @@ def clicking_viewer() -> Viewer | None:
     return viewer
 
 
-def start_sync(sync: CatalogSync, preview: bool = False) -> None:
-    """Sync Now (or Preview): runs as a callback, so the rerun it triggers already shows the
-    new sync."""
+def start_sync(sync: CatalogSync, preview: bool = False, confirmed: int | None = None) -> None:
+    """Sync Now (or Preview, or a sync with force `confirmed` for that many removals): runs
+    as a callback, so the rerun it triggers already shows the new sync."""
     viewer = clicking_viewer()
     if viewer is None:
         return
     try:
-        sync.start_sync(viewer.name, trigger="dashboard", preview=preview)
+        sync.start_sync(
+            viewer.name,
+            trigger="dashboard",
+            preview=preview,
+            force=confirmed is not None,
+            confirmed_removals=confirmed,
+        )
     except SyncAlreadyRunning as exc:
         st.session_state[NOTICE] = f"{exc} Its progress is shown below."
     except SyncError as exc:
@@ -189,6 +196,7 @@ def sync_page() -> None:
         st.subheader("Last sync", anchor=False)
         with problems_shown():
             render_outcome(status, dash.sync, zone)
+            render_held_removals(dash, status, lambda count: start_sync(dash.sync, False, count))
 
 
 st.set_page_config(page_title="Catalog Sync", page_icon=":material/album:", layout="wide")

@@ -26,6 +26,7 @@ KIND_LABELS = {
     "removed": "Removed",
     "restored": "Restored",
     INITIAL_LOAD: "Initial load",
+    "held": "Not removed (guard)",
 }
 TRIGGER_WORDS = {"schedule": "the scheduled sync", "cli": "a command-line sync"}
 

@@ -40,7 +40,10 @@ UPDATED = "updated"
 REMOVED = "removed"
 RESTORED = "restored"
 INITIAL_LOAD = "initial_load"
-KINDS = (CREATED, UPDATED, REMOVED, RESTORED, INITIAL_LOAD)
+# The albums a sync stopped by the removal guard would have removed (not removed): what the
+# Sync page lists for "Remove them and sync". Not a change: album histories skip it.
+HELD = "held"
+KINDS = (CREATED, UPDATED, REMOVED, RESTORED, INITIAL_LOAD, HELD)
 
 CHANGES: Table = cast(Table, AlbumChange.__table__)
 ALBUMS: Table = cast(Table, Album.__table__)
@@ -283,14 +286,14 @@ def record_initial_load(session: Session, op_id: int, created: int) -> None:
         record(session, op_id, [Entry(None, INITIAL_LOAD, None, None, None, created)])
 
 
-def removal_entries(session: Session, album_ids: Sequence[int]) -> list[Entry]:
-    """Removed entries for these albums (not yet marked removed), one SELECT."""
+def removal_entries(session: Session, album_ids: Sequence[int], kind: str = REMOVED) -> list[Entry]:
+    """Removed (or HELD) entries for these albums not yet marked removed, one SELECT."""
     rows = session.execute(
         select(ALBUMS.c.id, Artist.name, ALBUMS.c.title)
         .join(Artist, Artist.id == ALBUMS.c.artist_id)
         .where(ALBUMS.c.id.in_(album_ids), ALBUMS.c.removed_at.is_(None))
     )
-    return [Entry(album_id, REMOVED, artist, title) for album_id, artist, title in rows]
+    return [Entry(album_id, kind, artist, title) for album_id, artist, title in rows]
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -411,7 +414,11 @@ def album_history(session: Session, album_id: int, limit: int = 100) -> list[Cha
     """One album's changes by real syncs (not previews), newest first."""
     query = (
         _records_query()
-        .where(AlbumChange.album_id == album_id, SyncOperation.preview.is_(False))
+        .where(
+            AlbumChange.album_id == album_id,
+            SyncOperation.preview.is_(False),
+            AlbumChange.change != HELD,
+        )
         .order_by(AlbumChange.operation_id.desc())
         .limit(limit)
     )
@@ -423,7 +430,11 @@ def last_changed_sync(session: Session) -> int | None:
     return session.scalar(
         select(AlbumChange.operation_id)
         .join(SyncOperation, SyncOperation.id == AlbumChange.operation_id)
-        .where(SyncOperation.preview.is_(False), SyncOperation.active_slot.is_(None))
+        .where(
+            SyncOperation.preview.is_(False),
+            SyncOperation.active_slot.is_(None),
+            AlbumChange.change != HELD,
+        )
         .order_by(AlbumChange.operation_id.desc())
         .limit(1)
     )

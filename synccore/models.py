@@ -224,6 +224,8 @@ class SyncOperation(Base):
     run_by_worker: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # A preview (dry run): reads and plans, writes only its change log (what it would do).
     preview: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A force confirmed from the page for this many removals: it removes no more than that.
+    confirmed_removals: Mapped[int | None] = mapped_column(Integer)
 
 
 class SyncWorker(Base):

@@ -50,6 +50,7 @@ def claim(
     trigger: str | None = None,
     awaiting_worker: bool = False,
     preview: bool = False,
+    confirmed_removals: int | None = None,
 ) -> int:
     """Insert a pending operation holding the active slot; return its id.
 
@@ -85,6 +86,7 @@ def claim(
         awaiting_worker=awaiting_worker,
         run_by_worker=False,
         preview=preview,
+        confirmed_removals=confirmed_removals,
     )
     try:
         with db.write() as s:
@@ -102,6 +104,7 @@ def claim(
                 trigger=trigger,
                 awaiting_worker=awaiting_worker,
                 preview=preview,
+                confirmed_removals=confirmed_removals,
             )
         raise SyncAlreadyRunning(holder.id, holder.triggered_by, holder.started_at) from None
 

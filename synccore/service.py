@@ -113,13 +113,15 @@ class CatalogSync:
         on_progress: ProgressCallback | None = None,
         trigger: str | None = None,
         preview: bool = False,
+        confirmed_removals: int | None = None,
     ) -> int:
         """Claim the active slot and run the sync in a daemon thread; return the operation id.
 
         Raises `SyncAlreadyRunning` (and starts nothing) when another sync is active anywhere.
         A dashboard's sync (`trigger="dashboard"`) with `SYNCCORE_RUN_SYNCS_IN=worker` is left
         pending for `synccore worker` instead, so a restart of the dashboard does not stop it.
-        A `preview` (dry run) always runs here: it is short and writes no album.
+        A `preview` (dry run) always runs here: it is short and writes no album. A force
+        `confirmed_removals` (from the page) removes no more albums than that.
         """
         to_worker = (
             trigger == "dashboard" and self.settings.run_syncs_in == "worker" and not preview
@@ -132,6 +134,7 @@ class CatalogSync:
             trigger=trigger,
             awaiting_worker=to_worker,
             preview=preview,
+            confirmed_removals=confirmed_removals,
         )
         if not to_worker:
             self.run_claimed(op_id, on_progress=on_progress)

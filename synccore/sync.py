@@ -457,12 +457,21 @@ def check_removal_guard(
     settings: Settings,
     force: bool,
     previous_source: str | None = None,
+    confirmed: int | None = None,
 ) -> None:
-    """Refuse a sync that would empty or gut the catalog, unless forced.
+    """Refuse a sync that would empty or gut the catalog, unless forced; a force confirmed
+    for `confirmed` removals (from the page) still refuses to remove more than that.
 
     When the configured sheet differs from the one the last successful sync read, the refusal
     says so: a switched sheet, not a truncated one, is then the likely cause.
     """
+    if force and confirmed is not None and gone > confirmed:
+        raise RemovalGuardTripped(
+            f"This sync would now remove {gone:,} albums, more than the {confirmed:,} whose "
+            "removal was confirmed: the sheet changed since. Nothing was changed. Look at the "
+            "new list and confirm again.",
+            headline=f"it would now remove {gone:,} albums, more than the {confirmed:,} confirmed.",
+        )
     if force or gone == 0:
         return
     source = settings.describe_sheet()[:500]  # as SyncOperation.source stores it
@@ -547,6 +556,7 @@ def sync_albums(
     *,
     force: bool = False,
     preview: bool = False,
+    confirmed: int | None = None,
 ) -> tuple[Counts, RowErrorLog, FetchResult]:
     """The whole sync for an already-claimed operation; raises SyncError on failure.
 
@@ -559,10 +569,18 @@ def sync_albums(
         guard: RemovalGuardTripped | None = None
         try:
             check_removal_guard(
-                len(gone), active, total, settings, force, previous_source=last_synced_source(db)
+                len(gone),
+                active,
+                total,
+                settings,
+                force,
+                previous_source=last_synced_source(db),
+                confirmed=confirmed,
             )
         except RemovalGuardTripped as exc:
             if not preview:
+                # what it would have removed, for the person who decides (see changes.HELD)
+                _record_removals(db, gone, op_id, changes.HELD)
                 raise
             guard = exc
         initial_load = not preview and active == 0 and catalog_is_empty(db)
@@ -607,7 +625,7 @@ def sync_albums(
         )
         reporter.check_stop()  # a cancel accepted before this point is honoured; see request_cancel
         if preview:
-            counts.removed = _preview_removals(db, gone, op_id)
+            counts.removed = _record_removals(db, gone, op_id, changes.REMOVED)
             counts.guard = str(guard) if guard is not None else None
             return counts, errors, fetched
         counts.removed = mark_removed(db, gone, op_id)
@@ -634,15 +652,16 @@ def _preview_batch(db: Database, batch: list[AlbumRow], op_id: int) -> tuple[int
     return created, len(entries) - created, len(batch) - len(entries)
 
 
-def _preview_removals(db: Database, ids: list[int], op_id: int) -> int:
-    """Record the albums the sync would mark removed; return how many."""
+def _record_removals(db: Database, ids: list[int], op_id: int, kind: str) -> int:
+    """Log the albums a preview would remove (or a guard-stopped sync held back) without
+    marking them; return how many."""
     count = 0
     with db.write(sync_id=op_id) as s:
         for start in range(0, len(ids), REMOVAL_CHUNK):
-            entries = changes.removal_entries(s, ids[start : start + REMOVAL_CHUNK])
+            entries = changes.removal_entries(s, ids[start : start + REMOVAL_CHUNK], kind)
             changes.record(s, op_id, entries)
             count += len(entries)
-        operations.fence(s, op_id, removed=count)
+        operations.fence(s, op_id, removed=count if kind == changes.REMOVED else None)
     return count
 
 
@@ -735,7 +754,7 @@ def execute_operation(
 ) -> None:
     """Run a claimed operation to its end. Never raises: the operation records the outcome."""
     reporter = Reporter(db, op_id, interval=settings.progress_interval, on_progress=on_progress)
-    force, preview = _operation_mode(db, op_id)
+    force, preview, confirmed = _operation_mode(db, op_id)
     beat_every = max(0.5, min(10.0, settings.heartbeat_timeout / 4))
     try:
         with Heartbeat(db, op_id, reporter, beat_every):
@@ -747,6 +766,7 @@ def execute_operation(
                 reporter,
                 force=force,
                 preview=preview,
+                confirmed=confirmed,
             )
         status, message = final_message(counts, len(errors), fetched.announced)
         if preview:
@@ -888,15 +908,17 @@ def _final_progress(reporter: Reporter, counts: Counts, failed: int) -> Progress
     )
 
 
-def _operation_mode(db: Database, op_id: int) -> tuple[bool, bool]:
-    """(force, preview) of a claimed operation."""
+def _operation_mode(db: Database, op_id: int) -> tuple[bool, bool, int | None]:
+    """(force, preview, confirmed removals) of a claimed operation."""
     from .models import SyncOperation
 
     with db.session() as s:
         row = s.execute(
-            select(SyncOperation.force, SyncOperation.preview).where(SyncOperation.id == op_id)
+            select(
+                SyncOperation.force, SyncOperation.preview, SyncOperation.confirmed_removals
+            ).where(SyncOperation.id == op_id)
         ).one()
-        return bool(row.force), bool(row.preview)
+        return bool(row.force), bool(row.preview), row.confirmed_removals
 
 
 def preview_message(counts: Counts, failed: int) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard.context import local_user_name
 from synccore import CatalogSync, SyncStatus, load_settings
 
 from .conftest import album, write_sheet_csv
@@ -121,3 +122,47 @@ def test_album_details_show_its_own_history(secrets, sheet, engine):
     text = page_text(at)
     assert "genres changed on" in text and "by scheduler-person (sync #2)" in text
     assert 'genres: ["Death Metal"] -> ["Zeuhl"]' in text
+
+
+def test_guard_lists_the_albums_and_removes_them_after_a_confirmation(secrets, sheet, engine):
+    engine.run_sync("tester")
+    write_sheet_csv(sheet, [album(n) for n in range(40)])  # 110 of 150 gone: the guard stops
+    stopped = engine.run_sync("tester")
+    assert stopped.status is SyncStatus.FAILED
+    at = make_app(secrets).run()
+    assert "Albums this sync would have removed (110)" in page_text(at)
+    listed = next(d for d in at.dataframe if list(d.value.columns) == ["Artist", "Album"]).value
+    assert len(listed) == 110 and "Album 149" in list(listed["Album"])
+    at.text_input(key=f"held-search-{stopped.id}").input("album 14").run()
+    listed = next(d for d in at.dataframe if list(d.value.columns) == ["Artist", "Album"]).value
+    assert sorted(listed["Album"]) == ["Album 140", "Album 141", "Album 142", "Album 143",
+                                       "Album 144", "Album 145", "Album 146", "Album 147",
+                                       "Album 148", "Album 149"]  # fmt: skip
+    assert "Download the list (CSV)" in [d.proto.label for d in at.get("download_button")]
+    assert engine.albums(limit=200).total == 150  # nothing removed yet
+
+    button(at, "remove-and-sync").click().run()
+    assert button(at, "confirm-removal").label == "Yes, remove 110 albums and sync"
+    assert "Remove 110 albums from the catalog and sync?" in page_text(at)
+    button(at, "confirm-removal").click().run()
+    forced = wait_until_idle(engine)
+    assert forced.status is SyncStatus.COMPLETED and forced.removed == 110
+    assert forced.force
+    (summary,) = [h for h in engine.history() if h.operation_id == forced.id]
+    assert summary.force and summary.triggered_by == local_user_name()
+    at.switch_page("pages/history.py").run()
+    assert "Sync with force" in list(at.dataframe[0].value["Kind"])
+    assert f"confirmed by {local_user_name()}" in page_text(at)
+
+
+def test_a_forced_sync_removes_no_more_than_confirmed(secrets, sheet, engine):
+    engine.run_sync("tester")
+    write_sheet_csv(sheet, [album(n) for n in range(40)])
+    engine.run_sync("tester")
+    write_sheet_csv(sheet, [album(n) for n in range(30)])  # ten more gone since the list
+    op_id = engine.start_sync("alice", force=True, confirmed_removals=110)
+    again = wait_until_idle(engine)
+    assert again.id == op_id and again.status is SyncStatus.FAILED
+    assert "more than the 110 confirmed" in again.message
+    assert engine.albums(limit=200).total == 150
+    assert engine.count_changes(op_id, ["held"]) == 120  # the new list to confirm

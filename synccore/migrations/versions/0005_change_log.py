@@ -41,6 +41,7 @@ def upgrade() -> None:
         op.add_column(
             table, sa.Column("preview", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
+    op.add_column("sync_operations", sa.Column("confirmed_removals", sa.Integer(), nullable=True))
     op.add_column(
         "sync_results",
         sa.Column("force", sa.Boolean(), server_default=sa.false(), nullable=False),
