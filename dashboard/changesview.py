@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from synccore import CatalogSync
-from synccore.changes import INITIAL_LOAD, KINDS, ChangeRecord
+from synccore.changes import HELD, INITIAL_LOAD, KINDS, ChangeRecord
 
 from .csvexport import render_csv_download
 from .text import plain
@@ -26,8 +26,9 @@ KIND_LABELS = {
     "removed": "Removed",
     "restored": "Restored",
     INITIAL_LOAD: "Initial load",
-    "held": "Not removed (guard)",
+    HELD: "Not removed (guard)",
 }
+CHANGES = [k for k in KINDS if k != HELD]
 TRIGGER_WORDS = {"schedule": "the scheduled sync", "cli": "a command-line sync"}
 
 
@@ -60,12 +61,13 @@ def history_link(operation_id: int) -> str:
 
 def render_sync_changes(sync: CatalogSync, operation_id: int, *, preview: bool = False) -> None:
     """The Sync page's "What changed" (or, after a preview, "What would change"): the first
-    FIRST_SHOWN, then a link to the rest on the History page."""
-    total = sync.count_changes(operation_id)
+    FIRST_SHOWN, then a link to the rest on the History page. (A sync the guard stopped
+    changed nothing: its list is `guardview`'s.)"""
+    total = sync.count_changes(operation_id, CHANGES)
     if not total:
         return
     st.subheader("What would change" if preview else "What changed", anchor=False)
-    records = sync.changes(operation_id, limit=FIRST_SHOWN)
+    records = sync.changes(operation_id, kinds=CHANGES, limit=FIRST_SHOWN)
     if len(records) == 1 and records[0].change == INITIAL_LOAD:
         st.caption(plain(f"Initial load: {records[0].count or 0:,} albums added to the catalog."))
         return

@@ -131,6 +131,7 @@ def test_guard_lists_the_albums_and_removes_them_after_a_confirmation(secrets, s
     assert stopped.status is SyncStatus.FAILED
     at = make_app(secrets).run()
     assert "Albums this sync would have removed (110)" in page_text(at)
+    assert "What changed" not in page_text(at)  # it changed nothing
     listed = next(d for d in at.dataframe if list(d.value.columns) == ["Artist", "Album"]).value
     assert len(listed) == 110 and "Album 149" in list(listed["Album"])
     at.text_input(key=f"held-search-{stopped.id}").input("album 14").run()
