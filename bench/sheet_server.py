@@ -19,13 +19,18 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
 from synccore.sources.sheets import GRID_FIELDS
-from synccore.testing import fake_sheets
-from synccore.testing.fake_sheets import FakeApiError, FakeSheetsServer, FakeWorksheet
+from synccore.standin import (
+    FakeApiError,
+    FakeSheetsServer,
+    FakeWorksheet,
+    Spreadsheet,
+)
+from synccore.standin.masks import masked
+from synccore.standin.responses import clip, resolve, spreadsheet_response
 
 from .common import API_KEY, WORKSHEET_TITLE, peak_rss_mb_of
 from .sheets import EMPTY_ROW, SPOTIFY_COLUMN, SheetSpec, render_sheet, sheet_rows
@@ -39,49 +44,38 @@ class RenderedSheetsServer(FakeSheetsServer):
         self.rendered: dict[str, list[bytes]] = {}
         self.edited: dict[str, int] = {}
         self.bytes_sent = 0
-
-    def start(self) -> RenderedSheetsServer:
-        httpd = ThreadingHTTPServer((self._host, self._port), _FastHandler)
-        httpd.daemon_threads = True
-        httpd.fake = self  # type: ignore[attr-defined]
-        self._httpd = httpd
-        self._thread = threading.Thread(
-            target=httpd.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="bench-sheets-api",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
+        self.bytes_lock = threading.Lock()
 
     def add_rendered(self, key: str, rows: list[bytes], columns: int) -> None:
         sheet = FakeWorksheet(WORKSHEET_TITLE, 0, [], row_count=len(rows), column_count=columns)
         self.add_spreadsheet(key, [sheet], title=f"Bench {key}")
         self.rendered[key] = rows
 
-    def fast_answer(
-        self, raw_path: str, query: dict[str, list[str]], headers
-    ) -> tuple[int, bytes, dict] | None:
+    def quick_answer(
+        self, method: str, raw_path: str, query: dict[str, list[str]], headers
+    ) -> tuple[int, bytes] | None:
         segments = [unquote(s) for s in raw_path.split("/")]
         if (
-            len(segments) != 4
+            method != "GET"
+            or len(segments) != 4
             or segments[1:3] != ["v4", "spreadsheets"]
             or segments[3] not in self.rendered
             or query.get("includeGridData", ["false"])[0].lower() != "true"
         ):
             return None
         try:
-            email = self._authenticate(query, headers)
-            self._count_read()
-            book = self._spreadsheet(segments[3], email)
+            book = self.authorize_read(segments[3], query, headers)
             if query.get("fields", [""])[0] != GRID_FIELDS or len(query.get("ranges", [])) != 1:
                 raise FakeApiError(400, "the bench server only serves the sync's grid read")
             text = query["ranges"][0]
-            sheet, rng = fake_sheets._resolve(book, text)
-            r0, _c0, r1, _c1 = fake_sheets._clip(sheet, rng, text)
-            return 200, grid_response(self.rendered[book.key], r0, r1), {}
+            sheet, rng = resolve(book, text)
+            r0, _c0, r1, _c1 = clip(sheet, rng, text)
+            body = grid_response(self.rendered[book.key], r0, r1)
         except FakeApiError as error:
-            return error.code, json.dumps(error.body()).encode(), error.headers
+            return error.code, json.dumps(error.body()).encode()
+        with self.bytes_lock:
+            self.bytes_sent += len(body)
+        return 200, body
 
 
 def grid_response(rows: list[bytes], r0: int, r1: int) -> bytes:
@@ -95,21 +89,6 @@ def grid_response(rows: list[bytes], r0: int, r1: int) -> bytes:
     return b'{"sheets":[{"data":[{' + b",".join(block) + b"}]}]}"
 
 
-class _FastHandler(fake_sheets._Handler):
-    def _serve(self, method: str) -> None:
-        raw_path, _, raw_query = self.path.partition("?")
-        query = parse_qs(raw_query, keep_blank_values=True)
-        fake: RenderedSheetsServer = self.fake  # type: ignore[assignment]
-        answer = fake.fast_answer(raw_path, query, self.headers) if method == "GET" else None
-        if answer is None:
-            return super()._serve(method)
-        fake._record(method, unquote(raw_path), query)
-        status, body, headers = answer
-        with fake._lock:
-            fake.bytes_sent += len(body)
-        self._write(status, body, headers, truncate=False)
-
-
 def check_rendering(spec: SheetSpec, rows: list[bytes], sample: int = 400) -> None:
     """The fast path must answer exactly what the generic fake answers: compare the first rows."""
     values, links = [], {}
@@ -120,13 +99,13 @@ def check_rendering(spec: SheetSpec, rows: list[bytes], sample: int = 400) -> No
         if link:
             links[(index, SPOTIFY_COLUMN)] = link
     sheet = FakeWorksheet(WORKSHEET_TITLE, 0, values, links)
-    book = fake_sheets._Spreadsheet("k", "t", [sheet], None, True)
+    book = Spreadsheet("k", "t", [sheet], None, True)
     for r0, r1 in ((0, sample - 1), (3, 57), (100, sample - 1)):
         query = {
             "ranges": [f"'{WORKSHEET_TITLE}'!A{r0 + 1}:H{r1 + 1}"],
             "includeGridData": ["true"],
         }
-        slow = fake_sheets._masked(fake_sheets.spreadsheet_response(book, query), GRID_FIELDS)
+        slow = masked(spreadsheet_response(book, query), GRID_FIELDS)
         fast = json.loads(grid_response(rows[:sample], r0, r1))
         if slow != fast:
             raise AssertionError(f"pre-rendered rows {r0}..{r1} differ from the fake's answer")
@@ -157,17 +136,15 @@ def _command(server: RenderedSheetsServer, cmd: dict[str, Any]) -> dict[str, Any
         server.rendered.pop(cmd["key"], None)
         return {}
     if op == "quota":
-        with server._lock:
-            server.read_quota_per_minute = cmd.get("per_minute")
-            server._reads.clear()
+        server.set_read_quota(cmd.get("per_minute"))
         return {}
     if op == "reset":
         server.reset_log()
-        with server._lock:
+        with server.bytes_lock:
             server.bytes_sent = 0
         return {}
     if op == "stats":
-        with server._lock:
+        with server.bytes_lock:
             return {
                 "read_requests": server.read_requests,
                 "bytes_sent": server.bytes_sent,

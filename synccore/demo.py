@@ -434,7 +434,7 @@ def _shift(tab: TrackerTab, at: int) -> None:
 
 def tracker_worksheets(tabs: list[TrackerTab]):
     """The generated tabs as the fake Sheets API's worksheets (gids 0, 101, 102, ...)."""
-    from .testing.fake_sheets import FakeWorksheet
+    from .standin import FakeWorksheet
 
     return [
         FakeWorksheet(

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from synccore.db import normalize_url
-from synccore.testing.fake_sheets import FakeSheetsServer
+from synccore.standin import FakeSheetsServer
 
 # google-auth's Application Default Credentials probe the GCE metadata server (a link-local
 # address) when nothing else is configured; tests must only talk to 127.0.0.1.

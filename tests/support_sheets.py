@@ -20,7 +20,7 @@ from synccore.db import Database
 from synccore.models import Album, SyncOperation
 from synccore.rows import AlbumRow, find_header, parse_row
 from synccore.sources.base import RawRow
-from synccore.testing.fake_sheets import FakeSheetsServer, FakeWorksheet
+from synccore.standin import FakeSheetsServer, FakeWorksheet
 
 from .conftest import HEADER, album, write_sheet_csv
 

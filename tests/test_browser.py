@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 from dashboard.lastsync import last_synced_html  # noqa: E402
 from synccore import CatalogSync, load_settings  # noqa: E402
-from synccore.testing.fake_sheets import FakeSheetsServer, FakeWorksheet  # noqa: E402
+from synccore.standin import FakeSheetsServer, FakeWorksheet  # noqa: E402
 
 from .browser_support import (  # noqa: E402
     FrameCounter,

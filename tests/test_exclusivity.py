@@ -25,8 +25,8 @@ from sqlalchemy import update
 
 from synccore import CatalogSync, SyncAlreadyRunning, SyncStatus, operations
 from synccore.models import SyncOperation, SyncResult
+from synccore.standin import FakeSheetsServer
 from synccore.status import utcnow
-from synccore.testing.fake_sheets import FakeSheetsServer
 
 from .support_sheets import (
     active_operations,

@@ -7,7 +7,7 @@ import pytest
 
 from synccore import CatalogSync, SyncStatus
 from synccore.errors import SyncError, first_sentence
-from synccore.testing.fake_sheets import FakeWorksheet
+from synccore.standin import FakeWorksheet
 
 from .conftest import HEADER, album, write_sheet_csv
 from .support_sheets import API_KEY, SHEET_KEY, api_settings, sheet_api

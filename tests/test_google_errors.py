@@ -22,7 +22,7 @@ from synccore.sources.sheets import (
     TARGET_RESPONSE_BYTES,
     GoogleSheetSource,
 )
-from synccore.testing.fake_sheets import FakeWorksheet, make_service_account, other_private_key
+from synccore.standin import FakeWorksheet, make_service_account, other_private_key
 
 from .support_sheets import wait_for
 from .test_sheets_source import KEY, google_settings, run, tracker_values

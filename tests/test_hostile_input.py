@@ -342,7 +342,7 @@ def with_api_only_cells(sheet: GeneratedSheet, data) -> GeneratedSheet:
 def test_generated_sheets_through_the_sheets_api_sync_every_row_or_report_it(
     sqlite_url, hostile_api, sheet, data
 ):
-    from synccore.testing.fake_sheets import FakeWorksheet
+    from synccore.standin import FakeWorksheet
 
     sheet = with_api_only_cells(sheet, data)
     hostile_api.add_spreadsheet(SHEET_KEY, [FakeWorksheet("Albums", 0, sheet.rows)])

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from synccore import CatalogSync, SyncStatus
 from synccore.config import Settings
 from synccore.db import normalize_url
-from synccore.testing.fake_sheets import make_service_account, other_private_key
+from synccore.standin import make_service_account, other_private_key
 
 from .conftest import album
 from .support_secrets import SecretScanner, log_texts, visible_texts

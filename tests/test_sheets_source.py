@@ -26,8 +26,8 @@ from synccore.sources.sheets import (
     next_chunk_rows,
     tabs_described,
 )
+from synccore.standin import FakeWorksheet, make_service_account
 from synccore.sync import execute_operation
-from synccore.testing.fake_sheets import FakeWorksheet, make_service_account
 
 from .conftest import HEADER
 

@@ -25,7 +25,7 @@ from synccore.demo import (
 from synccore.errors import WorksheetNotFound
 from synccore.locations import country_of
 from synccore.sources.sheets import grid_rows, select_worksheets
-from synccore.testing.fake_sheets import FakeSheetsServer
+from synccore.standin import FakeSheetsServer
 
 from .support_sheets import SHEET_KEY, api_env, api_settings, sheet_api
 

@@ -25,7 +25,7 @@ def demo_server():
     with _lock:
         if _server is None:
             from ..demo import demo_tracker, tracker_worksheets
-            from ..testing.fake_sheets import FakeSheetsServer
+            from ..standin import FakeSheetsServer
 
             server = FakeSheetsServer(latency=DEMO_LATENCY_SECONDS, api_keys={DEMO_API_KEY})
             server.add_spreadsheet(

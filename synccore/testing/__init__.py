@@ -1,2 +1,0 @@
-"""Stand-ins for the outside world (the Google Sheets API), used by tests, benchmarks and the
-demo."""
