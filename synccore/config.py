@@ -61,6 +61,9 @@ class Settings:
     dashboard_url: str | None = None  # linked from notifications
     run_syncs_in: str = "dashboard"  # or "worker": Sync Now leaves the sync to a worker
     keep_syncs: int = 200  # history (results, row errors) kept for this many recent syncs
+    # A scheduled or command-line sync of a sheet whose Drive modifiedTime has not moved
+    # since the last successful sync ends at once (SYNCCORE_SKIP_UNCHANGED=0: never).
+    skip_unchanged: bool = True
 
     @property
     def is_demo(self) -> bool:
@@ -213,6 +216,7 @@ def load_settings(
         dashboard_url=str(get("SYNCCORE_DASHBOARD_URL")) if get("SYNCCORE_DASHBOARD_URL") else None,
         run_syncs_in=run_in,
         keep_syncs=_at_least_one("SYNCCORE_KEEP_SYNCS", number("SYNCCORE_KEEP_SYNCS", 200, int)),
+        skip_unchanged=_switch("SYNCCORE_SKIP_UNCHANGED", get("SYNCCORE_SKIP_UNCHANGED"), True),
     )
 
 
@@ -228,6 +232,20 @@ def _json_mapping(raw: Any, problem: str) -> dict[str, str]:
     if not isinstance(raw, Mapping):
         raise ConfigurationError(problem)
     return {str(k): str(v) for k, v in raw.items()}
+
+
+def _switch(name: str, raw: Any, default: bool) -> bool:
+    """An on/off setting: 1/0, true/false, yes/no, on/off (any case)."""
+    if raw is None or raw == "":
+        return default
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name} must be 1 or 0 (on or off), got {raw!r}.")
 
 
 def _at_least_one(name: str, value: int) -> int:

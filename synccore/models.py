@@ -226,6 +226,9 @@ class SyncOperation(Base):
     preview: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # A force confirmed from the page for this many removals: it removes no more than that.
     confirmed_removals: Mapped[int | None] = mapped_column(Integer)
+    # Drive's modifiedTime of the sheet when the sync began, with a fingerprint of the read
+    # settings (see unchanged.py); None when not asked or Drive did not answer.
+    sheet_modified: Mapped[str | None] = mapped_column(String(60))
 
 
 class SyncWorker(Base):
@@ -290,6 +293,7 @@ class SyncResult(Base):
     worksheets: Mapped[list | None] = mapped_column(JSON)
     preview: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     force: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    sheet_modified: Mapped[str | None] = mapped_column(String(60))
 
 
 class SyncRowError(Base):

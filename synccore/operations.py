@@ -360,6 +360,7 @@ def finish(
                 worksheets=op.worksheets,
                 preview=bool(op.preview),
                 force=bool(op.force),
+                sheet_modified=op.sheet_modified,
             )
         )
         if row_errors:

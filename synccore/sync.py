@@ -29,7 +29,7 @@ from typing import IO
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import DBAPIError
 
-from . import changes, operations, retention
+from . import changes, operations, retention, unchanged
 from .config import Settings
 from .db import Database
 from .errors import (
@@ -754,15 +754,23 @@ def execute_operation(
 ) -> None:
     """Run a claimed operation to its end. Never raises: the operation records the outcome."""
     reporter = Reporter(db, op_id, interval=settings.progress_interval, on_progress=on_progress)
-    force, preview, confirmed = _operation_mode(db, op_id)
+    force, preview, confirmed, trigger = _operation_mode(db, op_id)
     beat_every = max(0.5, min(10.0, settings.heartbeat_timeout / 4))
     try:
         with Heartbeat(db, op_id, reporter, beat_every):
+            source = source or open_source(settings)
+            skip = unchanged.sheet_unchanged(
+                db, settings, op_id, source, trigger=trigger, force=force, preview=preview
+            )
+            if skip is not None:
+                _finish_unchanged(db, op_id, skip)
+                _prune(db, settings, op_id)
+                return
             counts, errors, fetched = sync_albums(
                 db,
                 settings,
                 op_id,
-                source or open_source(settings),
+                source,
                 reporter,
                 force=force,
                 preview=preview,
@@ -908,17 +916,32 @@ def _final_progress(reporter: Reporter, counts: Counts, failed: int) -> Progress
     )
 
 
-def _operation_mode(db: Database, op_id: int) -> tuple[bool, bool, int | None]:
-    """(force, preview, confirmed removals) of a claimed operation."""
+def _operation_mode(db: Database, op_id: int) -> tuple[bool, bool, int | None, str | None]:
+    """(force, preview, confirmed removals, trigger) of a claimed operation."""
     from .models import SyncOperation
 
     with db.session() as s:
         row = s.execute(
             select(
-                SyncOperation.force, SyncOperation.preview, SyncOperation.confirmed_removals
+                SyncOperation.force,
+                SyncOperation.preview,
+                SyncOperation.confirmed_removals,
+                SyncOperation.trigger,
             ).where(SyncOperation.id == op_id)
         ).one()
-        return bool(row.force), bool(row.preview), row.confirmed_removals
+        return bool(row.force), bool(row.preview), row.confirmed_removals, row.trigger
+
+
+def _finish_unchanged(db: Database, op_id: int, stamp: str) -> None:
+    """End a sync whose sheet has not changed since the last successful one: nothing read."""
+    _finish(
+        db,
+        op_id,
+        SyncStatus.COMPLETED,
+        f"Already up to date: the sheet has not changed since {unchanged.shown_time(stamp)} "
+        "(Google Drive's last-modified time), so it was not read.",
+        progress=Progress(SyncStage.FINALIZING, ""),
+    )
 
 
 def preview_message(counts: Counts, failed: int) -> str:

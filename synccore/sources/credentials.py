@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from ..config import Settings
 from ..errors import CredentialsMissing
 
-READ_SCOPES = ("https://www.googleapis.com/auth/spreadsheets.readonly",)
+# Drive metadata lets a sync ask only when the sheet was last modified (see sources/drive.py);
+# credentials without it are refused that one request and the sync reads everything.
+READ_SCOPES = (
+    "https://www.googleapis.com/auth/spreadsheets.readonly",
+    "https://www.googleapis.com/auth/drive.metadata.readonly",
+)
 
 HOW_TO_CONFIGURE = (
     "Set GOOGLE_APPLICATION_CREDENTIALS to a service account key file (or put the key under "

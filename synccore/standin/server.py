@@ -20,6 +20,18 @@ from .oauth import GrantRefused, verify_assertion
 from .responses import spreadsheet_response, value_range
 from .workbook import FakeWorksheet, Spreadsheet
 
+
+def _later_than(previous: str) -> str:
+    """Now as Drive writes a modifiedTime, strictly after `previous` (same format)."""
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    if previous:
+        floor = datetime.strptime(previous, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        now = max(now, floor + timedelta(milliseconds=1))
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
 _NAMED_FAULTS = {"slow", "malformed", "truncated", "reset", "trickle", "huge", "answer"}
 
 
@@ -62,6 +74,7 @@ class FakeSheetsServer:
         service_account_public_keys: dict[str, str] | None = None,
         shared_with: set[str] | None = None,
         allow_anonymous: bool = False,
+        drive_enabled: bool = True,
         host: str = "127.0.0.1",
         port: int = 0,
     ):
@@ -72,6 +85,8 @@ class FakeSheetsServer:
         self.service_account_public_keys = dict(service_account_public_keys or {})
         self.shared_with = shared_with
         self.allow_anonymous = allow_anonymous
+        self.drive_enabled = drive_enabled  # False: Drive answers 403 (API not enabled)
+        self.drive_requests = 0  # Drive files.get requests answered (not Sheets reads)
         self.request_log: list[tuple[str, str, dict[str, list[str]]]] = []
         self.status_counts: Counter[int] = Counter()
         self.read_requests = 0
@@ -145,9 +160,14 @@ class FakeSheetsServer:
         public: bool = True,
     ) -> None:
         """Add or replace a spreadsheet. `shared_with` overrides the server-wide list;
-        `public=False` makes API-key (anonymous) reads answer 403."""
+        `public=False` makes API-key (anonymous) reads answer 403. Each call is an edit: Drive's
+        `modifiedTime` for it moves on (by at least a millisecond)."""
         with self._lock:
-            self._spreadsheets[key] = Spreadsheet(key, title, list(worksheets), shared_with, public)
+            previous = self._spreadsheets.get(key)
+            modified = _later_than(previous.modified_time if previous else "")
+            self._spreadsheets[key] = Spreadsheet(
+                key, title, list(worksheets), shared_with, public, modified
+            )
 
     def register_service_account(self, email: str, public_key_pem: str) -> None:
         with self._lock:
@@ -313,8 +333,11 @@ class FakeSheetsServer:
         return book
 
     def handle_api(self, method: str, raw_path: str, query: dict[str, list[str]], headers) -> JSON:
-        """Route one Sheets API request to its JSON answer, or raise FakeApiError."""
+        """Route one Sheets API (or Drive `files.get`) request to its JSON answer, or raise
+        FakeApiError."""
         segments = [unquote(s) for s in raw_path.split("/")]
+        if method == "GET" and len(segments) == 5 and segments[1:4] == ["drive", "v3", "files"]:
+            return self._drive_file(segments[4], query, headers)
         if method != "GET" or len(segments) < 4 or segments[1:3] != ["v4", "spreadsheets"]:
             raise FakeApiError(404, f"Method not found: {method} {raw_path}")
         email = self._authenticate(query, headers)
@@ -328,6 +351,30 @@ class FakeSheetsServer:
             response = {"spreadsheetId": book.key, "valueRanges": ranges}
         else:
             raise FakeApiError(404, f"Method not found: {method} {raw_path}")
+        if "fields" in query:
+            response = masked(response, query["fields"][0])
+        return response
+
+    def _drive_file(self, key: str, query: dict[str, list[str]], headers) -> JSON:
+        """Drive v3 `files.get` metadata: id, name, mimeType, modifiedTime (masked by
+        `fields`, as Drive does). Not a Sheets read: it has its own counter and no quota."""
+        if not self.drive_enabled:
+            raise FakeApiError(
+                403,
+                "Google Drive API has not been used in project 0 before or it is disabled. "
+                "Enable it by visiting the Google Cloud console, then retry.",
+            )
+        email = self._authenticate(query, headers)
+        book = self._spreadsheet(key, email)
+        with self._lock:
+            self.drive_requests += 1
+        response = {
+            "kind": "drive#file",
+            "id": book.key,
+            "name": book.title,
+            "mimeType": "application/vnd.google-apps.spreadsheet",
+            "modifiedTime": book.modified_time,
+        }
         if "fields" in query:
             response = masked(response, query["fields"][0])
         return response

@@ -56,6 +56,7 @@ class Spreadsheet:
     worksheets: list[FakeWorksheet]
     shared_with: set[str] | None
     public: bool
+    modified_time: str = "2026-01-01T00:00:00.000Z"  # Drive's modifiedTime (RFC 3339, UTC)
 
 
 def unformatted(value: Any) -> Any:

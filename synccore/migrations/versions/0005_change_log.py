@@ -1,7 +1,9 @@
 """the change log (what each sync changed per album) and previews (dry runs) in the history
 
 Syncs made before this upgrade have no change log; a preview is a sync operation marked
-`preview`, and a forced sync's result records that it was forced.
+`preview`, a forced sync's result records that it was forced (and an operation confirmed
+from the page how many removals were confirmed), and each sync the sheet's Drive modified
+time it began with (`sheet_modified`), so an unchanged sheet need not be read again.
 
 Revision ID: 0005_change_log
 Revises: 0004_tracker_columns
@@ -46,6 +48,8 @@ def upgrade() -> None:
         "sync_results",
         sa.Column("force", sa.Boolean(), server_default=sa.false(), nullable=False),
     )
+    for table in ("sync_operations", "sync_results"):
+        op.add_column(table, sa.Column("sheet_modified", sa.String(length=60), nullable=True))
 
 
 def downgrade() -> None:
