@@ -795,7 +795,9 @@ def execute_operation(
             db,
             op_id,
             SyncStatus.CANCELLED,
-            f"Sync cancelled by {who}. Albums synced before the cancel are kept and none "
+            f"Preview cancelled by {who}. Nothing was changed."
+            if preview
+            else f"Sync cancelled by {who}. Albums synced before the cancel are kept and none "
             "was marked removed; run Sync again to finish.",
             progress=reporter.current,
         )

@@ -2,8 +2,9 @@
 
 A scheduled or command-line sync (not Sync Now from the page, not `--force`, not a preview)
 asks Drive when the spreadsheet last changed; when that matches what the last successful
-sync of the same sheet recorded, it ends at once as "Already up to date" without reading a
-cell. Every sync that asks records the answer (its *stamp*), so the next one can compare.
+sync recorded, it ends at once as "Already up to date" without reading a cell. Every sync
+that asks records the answer (its *stamp*), so the next one can compare; a sync that did not
+ask leaves none, so the one after it reads everything.
 
 The stamp is the time plus a fingerprint of everything else that decides what a read makes
 (the worksheet selection, header aliases, color legend, location mappings, the row rules'
@@ -69,9 +70,13 @@ def sheet_unchanged(
     preview: bool,
 ) -> str | None:
     """The stamp when this sync may end at once (the sheet is as the last successful sync
-    found it), else None. Records the operation's stamp when Drive answered."""
+    found it), else None. Only a sync that may skip asks Drive (and records the answer), so a
+    sync started any other way costs no extra request and leaves no stamp: the next one then
+    compares with nothing and reads everything."""
     read_time = getattr(source, "modified_time", None)
-    if not settings.skip_unchanged or read_time is None or preview:
+    if not settings.skip_unchanged or read_time is None or preview or force:
+        return None
+    if trigger not in SKIPPING_TRIGGERS:
         return None
     try:
         current = stamp(read_time(), settings)
@@ -82,8 +87,6 @@ def sheet_unchanged(
         s.execute(
             update(SyncOperation).where(SyncOperation.id == op_id).values(sheet_modified=current)
         )
-    if force or trigger not in SKIPPING_TRIGGERS:
-        return None
     with db.session() as s:
         last = s.execute(
             select(SyncResult.sheet_modified)

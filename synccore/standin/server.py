@@ -51,8 +51,8 @@ class _Fault:
     def matches(self, path: str, query: str) -> bool:
         if self.query_contains is not None and self.query_contains not in query:
             return False
-        if self.path_contains is None:
-            return not path.startswith("/token")
+        if self.path_contains is None:  # the Sheets API's requests, not tokens or Drive's
+            return not path.startswith(("/token", "/drive/"))
         return self.path_contains in path
 
 
