@@ -13,7 +13,7 @@ import streamlit as st
 from synccore import CatalogSync
 from synccore.changes import HELD, INITIAL_LOAD, KINDS, ChangeRecord
 
-from .csvexport import render_csv_download
+from .csvexport import render_csv_download_later
 from .text import plain
 from .timefmt import format_time
 
@@ -104,13 +104,8 @@ def render_history_changes(sync: CatalogSync, operation_id: int, *, preview: boo
     render_table(frame, key=f"history-changes-{operation_id}")
     shown = f"{len(records):,} of {matching:,}" if matching > len(records) else f"{matching:,}"
     st.caption(f"{shown} change{'s' if matching != 1 else ''} shown ({total:,} in this sync).")
-    everything = (
-        frame
-        if matching <= len(records)
-        else changes_frame(sync.changes(operation_id, kinds=kinds, search=search))
-    )
-    render_csv_download(
-        everything,
+    render_csv_download_later(  # every matching change, read only when clicked
+        lambda: changes_frame(sync.changes(operation_id, kinds=kinds, search=search)),
         "Download changes (CSV)",
         f"sync-{operation_id}-changes.csv",
         key=f"changes-csv-{operation_id}",

@@ -10,6 +10,8 @@ page keep showing the text exactly as stored.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -33,6 +35,22 @@ def render_csv_download(frame: pd.DataFrame, label: str, file_name: str, key: st
     st.download_button(
         label,
         data=frame_csv(frame),
+        file_name=file_name,
+        mime="text/csv",
+        icon=":material/download:",
+        key=key,
+        on_click="ignore",
+    )
+
+
+def render_csv_download_later(
+    make_frame: Callable[[], pd.DataFrame], label: str, file_name: str, key: str
+) -> None:
+    """The same download for a table too large to build on every rerun: `make_frame` runs
+    only when the button is clicked (Streamlit's deferred download data)."""
+    st.download_button(
+        label,
+        data=lambda: frame_csv(make_frame()),
         file_name=file_name,
         mime="text/csv",
         icon=":material/download:",

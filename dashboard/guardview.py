@@ -15,7 +15,7 @@ from synccore.changes import HELD, ChangeRecord
 
 from .changesview import HISTORY_SHOWN
 from .context import Dashboard
-from .csvexport import render_csv_download
+from .csvexport import render_csv_download_later
 
 CONFIRMING = "confirm-removals"  # session key: the sync whose removals are being confirmed
 
@@ -49,9 +49,8 @@ def render_held_removals(
     records = dash.sync.changes(status.id, kinds=[HELD], search=search, limit=HISTORY_SHOWN)
     frame = held_frame(records)
     st.dataframe(frame, hide_index=True, key=f"held-table-{status.id}", placeholder="")
-    everything = held_frame(dash.sync.changes(status.id, kinds=[HELD]))
-    render_csv_download(
-        everything,
+    render_csv_download_later(  # the whole list, read only when clicked
+        lambda: held_frame(dash.sync.changes(status.id, kinds=[HELD])),
         "Download the list (CSV)",
         f"sync-{status.id}-would-remove.csv",
         key=f"held-csv-{status.id}",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Row, Select, Table, select
+from sqlalchemy import Row, Select, Table, func, or_, select
 from sqlalchemy.orm import Session
 
 from .models import (
@@ -387,8 +387,6 @@ def changes_of(
 
 
 def count_changes(session: Session, op_id: int, kinds: Sequence[str] = (), search: str = "") -> int:
-    from sqlalchemy import func
-
     query = select(func.count()).select_from(AlbumChange).where(AlbumChange.operation_id == op_id)
     return session.scalar(_filtered(query, kinds, search)) or 0
 
@@ -398,8 +396,6 @@ def _filtered(query: Select, kinds: Sequence[str], search: str) -> Select:
         query = query.where(AlbumChange.change.in_(list(kinds)))
     text = search.strip().lower()
     if text:
-        from sqlalchemy import func, or_
-
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(
             or_(

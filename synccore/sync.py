@@ -9,6 +9,9 @@ Stages, in order:
 3. processing: upsert albums in batches, one transaction each; unchanged rows are skipped.
 4. finalizing: mark removed albums (all in one transaction), record the result. A cancel
    is honoured up to the moment the sync enters this stage and refused from then on.
+
+Each write also records its change log (see changes.py). A preview runs stages 1-3 reading
+only, and records what the writes would have changed under its own operation.
 """
 
 from __future__ import annotations

@@ -2,10 +2,12 @@
 transaction a batch.
 
 Each batch costs a handful of statements whatever its size: one upsert per lookup table
-(skipping rows whose values did not change), one SELECT of the batch's existing albums, one
-executemany INSERT for new albums and one executemany UPDATE for changed ones, then the genre
-and worksheet lists of the albums written (deleted and inserted again). Albums whose content
-hash matches are not touched at all.
+(skipping rows whose values did not change), one SELECT of the batch's existing albums (with
+their old values, for the change log), two of the old genre and tab lists of the albums to be
+rewritten, one executemany INSERT for new albums and one executemany UPDATE for changed ones,
+then the genre and worksheet lists of the albums written (deleted and inserted again), and one
+executemany INSERT of the change log entries. Albums whose content hash matches are not
+touched at all.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ recorded as confirmed by the person."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytest.importorskip("playwright")
@@ -26,6 +28,7 @@ from .support_sheets import API_KEY, SHEET_KEY, sheet_api  # noqa: E402
 from .support_tracker_edits import album_rows, delete_row, one_year_tracker  # noqa: E402
 
 pytestmark = pytest.mark.browser
+FORMULA = "=1+2 Formula"
 EXPECT_TIMEOUT_MS = 30_000
 
 
@@ -42,6 +45,9 @@ def browser():
 
 def test_guard_refusal_list_confirm_and_forced_sync(browser, tmp_path):
     tabs = one_year_tracker(30)
+    tab = tabs[0]
+    rows = album_rows(tab)
+    tab.values[rows[-1]][1] = FORMULA  # sheet text that a spreadsheet would run
     with sheet_api() as api:
         api.add_spreadsheet(SHEET_KEY, tracker_worksheets(tabs), public=True)
         env = {
@@ -54,10 +60,9 @@ def test_guard_refusal_list_confirm_and_forced_sync(browser, tmp_path):
         }
         sync = CatalogSync(load_settings({}, environ=env))
         assert sync.run_sync("tester").status is SyncStatus.COMPLETED
-        tab = tabs[0]
-        kept = album_rows(tab)[:10]
-        gone = [tuple(tab.values[r][:2]) for r in album_rows(tab)[10:]]
-        for r in reversed(album_rows(tab)[10:]):
+        kept = rows[:10]
+        gone = [tuple(tab.values[r][:2]) for r in rows[10:]]
+        for r in reversed(rows[10:]):
             delete_row(tab, r)
         api.add_spreadsheet(SHEET_KEY, tracker_worksheets(tabs), public=True)
         assert len(kept) == 10 and len(gone) == 20
@@ -83,6 +88,12 @@ def test_guard_refusal_list_confirm_and_forced_sync(browser, tmp_path):
             table = page.get_by_test_id("stDataFrame").last
             expect(table).to_contain_text(title)
             screenshot(page, "guard-1-list")
+            with page.expect_download() as download:
+                page.get_by_role("button", name="Download the list (CSV)").click()
+            text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+            assert text.splitlines()[0] == "Artist,Album"
+            assert len(text.splitlines()) == 21  # the whole list, not the search's one row
+            assert f"'{FORMULA}" in text  # neutralised
             assert sync.albums(limit=100).total == 30  # the refusal removed nothing
 
             page.get_by_role("button", name="Remove them and sync").click()
