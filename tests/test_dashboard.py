@@ -13,15 +13,15 @@ from dashboard.context import _catalog_sync, local_user_name, settings_fingerpri
 from synccore import CatalogSync, Progress, SyncStage, SyncStatus, load_settings, operations
 from synccore.sync import execute_operation
 
-from .conftest import album, write_sheet_csv
-from .dashboard_support import (
+from .support.albums import album, write_sheet_csv
+from .support.dashboard import (
     autorefresh_rendered,
     button,
     everything_rendered,
     make_app,
     page_text,
-    wait_until_idle,
 )
+from .support.waiting import wait_until_idle
 
 AUTH = {
     "redirect_uri": "http://localhost:8501/oauth2callback",
@@ -30,27 +30,6 @@ AUTH = {
     "client_secret": "test-client-secret",
     "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
 }
-
-
-@pytest.fixture
-def sheet(tmp_path):
-    return write_sheet_csv(tmp_path / "sheet.csv", [album(n) for n in range(12)])
-
-
-@pytest.fixture
-def secrets(tmp_path, sheet):
-    return {
-        "SYNCCORE_DATABASE_URL": f"sqlite:///{tmp_path / 'catalog.db'}",
-        "SYNCCORE_SHEET": str(sheet),
-    }
-
-
-@pytest.fixture
-def other(secrets):
-    """Another process's view of the same catalog."""
-    sync = CatalogSync(load_settings(secrets, environ={}))
-    yield sync
-    sync.close()
 
 
 def claim(sync: CatalogSync, who: str = "someone else") -> int:

@@ -27,7 +27,7 @@ from synccore import db as synccore_db
 from synccore.config import Settings, resolve_sqlite_path
 from synccore.db import normalize_url
 
-from .support_sheets import (
+from .support.sheets import (
     Expected,
     active_operations,
     assert_between_versions,

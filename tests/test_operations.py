@@ -21,7 +21,7 @@ from synccore.progress import Reporter
 from synccore.service import CatalogSync
 from synccore.status import utcnow
 
-from .conftest import album, write_sheet_csv
+from .support.albums import album, write_sheet_csv
 
 CLAIM_IN_PROCESS = """
 import sys, time

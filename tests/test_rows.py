@@ -21,7 +21,7 @@ from synccore.rows import (
 )
 from synccore.sources.base import RawRow
 
-from .conftest import HEADER
+from .support.albums import HEADER
 
 ALBUM_ID = "4aawyAB9vmqN3uQ7FjRGTy"
 

@@ -3,7 +3,7 @@ key, an API key and access tokens never appear in a status, the history, row err
 command line's output (stdout and stderr) or a log record (tracebacks included).
 
 The lead's tests/test_google_errors.py checks each Google fault's exact message; here the same
-scanner (tests/support_secrets.py) runs over everything readable after the failures, in
+scanner (tests/support/secret_scan.py) runs over everything readable after the failures, in
 process (logging captured at DEBUG) and through `python -m synccore`.
 """
 
@@ -14,7 +14,6 @@ import logging
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -24,11 +23,11 @@ from synccore.config import Settings
 from synccore.db import normalize_url
 from synccore.testing.fake_sheets import make_service_account, other_private_key
 
-from .conftest import album
-from .support_secrets import SecretScanner, log_texts, visible_texts
-from .support_sheets import API_KEY, SHEET_KEY, serve_sheet, sheet_api, version_rows, write_csv
+from .support.albums import album
+from .support.paths import ROOT
+from .support.secret_scan import SecretScanner, log_texts, visible_texts
+from .support.sheets import API_KEY, SHEET_KEY, serve_sheet, sheet_api, version_rows, write_csv
 
-ROOT = Path(__file__).resolve().parents[1]
 DB_PASSWORD = "pw-Zq8vT3kLm9xR"
 
 

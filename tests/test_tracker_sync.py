@@ -27,7 +27,7 @@ from synccore.locations import country_of
 from synccore.sources.sheets import grid_rows, select_worksheets
 from synccore.testing.fake_sheets import FakeSheetsServer
 
-from .support_sheets import SHEET_KEY, api_env, api_settings, sheet_api
+from .support.sheets import SHEET_KEY, api_env, api_settings, sheet_api
 
 SERVICES = {
     "Bandcamp": "bandcamp",

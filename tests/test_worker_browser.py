@@ -9,10 +9,10 @@ import pytest
 
 from synccore import CatalogSync, SyncStatus
 
-from .browser_support import launch_chromium, require_chromium
-from .support_sheets import api_env, api_settings, serve_sheet, sheet_api, version_rows, wait_for
-from .test_dashboard_exclusivity import answers, free_port, start_dashboard
-from .test_worker import start_worker, stop
+from .support.browser import answers, free_port, launch_chromium, require_chromium, start_dashboard
+from .support.processes import start_worker, stop
+from .support.sheets import api_env, api_settings, serve_sheet, sheet_api, version_rows
+from .support.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 
