@@ -33,7 +33,7 @@ from .support.browser import (  # noqa: E402
     wait_for_app_run,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 EXPECT_TIMEOUT_MS = 15_000  # a generous wait on a busy machine, not a speed check
 
 SHEET_KEY = "browser0test0sheet0key000000"

@@ -7,6 +7,7 @@ import re
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from synccore import operations
@@ -17,6 +18,8 @@ from synccore.status import utcnow
 
 from .support.albums import album, write_sheet_csv
 from .support.processes import run_synccore
+
+pytestmark = pytest.mark.slow  # real processes
 
 
 def _env(tmp_path, **extra):

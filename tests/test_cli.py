@@ -16,6 +16,8 @@ from synccore.db import Database
 from .support.albums import album, write_sheet_csv
 from .support.processes import run_synccore
 
+pytestmark = pytest.mark.slow  # real processes
+
 
 def test_zero_configuration_syncs_the_demo_sheet_into_sqlite(tmp_path):
     done = run_synccore(tmp_path, "sync")

@@ -23,6 +23,8 @@ from synccore.models import SyncStatus
 from .support.albums import album, write_sheet_csv
 from .support.processes import run_synccore
 
+pytestmark = pytest.mark.slow  # real processes
+
 # Raw control bytes a terminal acts on: C0 (newline aside, which the CLI itself prints), DEL
 # and C1 (U+0080-U+009F, e.g. U+009B, the one-character CSI).
 RAW_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")

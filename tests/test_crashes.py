@@ -52,6 +52,8 @@ from .support.sheets import (
 )
 from .support.waiting import wait_for
 
+pytestmark = pytest.mark.slow  # real processes
+
 ALBUMS = 1_800  # one fetch chunk (FIRST_CHUNK_ROWS = 2,000), so batches start at the top
 MOVED = 200  # albums that leave the sheet (and others that join it) between versions
 BATCH = 5
@@ -84,8 +86,8 @@ def cli_env(database_url: str, server, **extra: str) -> dict[str, str]:
 def aim(db: Database, proc: subprocess.Popen, stage: str) -> int:
     """Wait until `proc`'s sync reaches `stage` (or a later one); return the operation id.
 
-    Finalizing lasts milliseconds, so a sync may end before it is seen there: then the id of
-    the finished operation is returned (and the caller's kill finds nothing to kill)."""
+    Finalizing lasts milliseconds, so the cycles hold the sync in its removal step (the
+    `.hold` file of SYNCCORE_TEST_REMOVAL_HOOK): a kill aimed there always lands there."""
     later = STAGES[STAGES.index(stage) :]
 
     def reached():
@@ -93,17 +95,7 @@ def aim(db: Database, proc: subprocess.Popen, stage: str) -> int:
         if found and found[1] in later:
             return found
         if proc.poll() is not None:
-            if stage != "finalizing":
-                raise AssertionError(f"the sync ended before {stage}: {proc.communicate()}")
-            with db.session() as s:
-                return (
-                    s.scalar(
-                        select(SyncOperation.id)
-                        .where(SyncOperation.pid == proc.pid)
-                        .order_by(SyncOperation.id.desc())
-                    ),
-                    "ended",
-                )
+            raise AssertionError(f"the sync ended before {stage}: {proc.communicate()}")
         return None
 
     return wait_for(reached, 120, f"the sync to reach {stage}", every=0.005)[0]
@@ -123,7 +115,9 @@ def assert_interrupted_and_not_blocking(sync: CatalogSync, op_id: int) -> None:
         assert s.get(SyncResult, op_id).status == "interrupted"
 
 
-def kill_cycles(database_url: str, server, stages: list[str], seed: int) -> list[str]:
+def kill_cycles(
+    database_url: str, server, tmp_path: Path, stages: list[str], seed: int
+) -> list[str]:
     rng = random.Random(seed)
     version = 0
     rows = sheet_version(version)
@@ -136,15 +130,19 @@ def kill_cycles(database_url: str, server, stages: list[str], seed: int) -> list
     assert sync.run_sync("setup").status is SyncStatus.COMPLETED
     outcomes = []
     try:
-        for stage in stages:
+        for n, stage in enumerate(stages):
             old = expected_from_rows(rows)
             version += 1
             rows = sheet_version(version)
             new = expected_from_rows(rows)
             serve_sheet(server, rows)
-            proc = start_synccore(cli_env(database_url, server))
+            hook = tmp_path / f"removals-{n}"
+            Path(f"{hook}.hold").touch()  # the sync waits in its removal step: finalizing
+            proc = start_removal_sync(database_url, server, hook)
             try:
                 op_id = aim(sync.db, proc, stage)
+                if stage == "finalizing":
+                    in_removal_step(hook, proc)
                 time.sleep(rng.uniform(0, {"fetching": 0.8, "processing": 0.15}.get(stage, 0.01)))
                 proc.send_signal(signal.SIGKILL)
                 proc.communicate(timeout=30)
@@ -155,8 +153,9 @@ def kill_cycles(database_url: str, server, stages: list[str], seed: int) -> list
                 killed = s.get(SyncOperation, op_id)
                 was_active, killed_stage = killed.active_slot is not None, killed.stage
             outcomes.append(f"{stage}->{killed_stage if was_active else 'finished'}")
-            if stage != "finalizing":
-                assert was_active, "the kill came after the sync had finished"
+            assert was_active, "the kill came after the sync had finished"
+            if stage == "finalizing":
+                assert killed_stage == "finalizing"
             assert_between_versions(sync.db, old, new, op_id, BATCH)
             if was_active:
                 assert_interrupted_and_not_blocking(sync, op_id)
@@ -168,16 +167,18 @@ def kill_cycles(database_url: str, server, stages: list[str], seed: int) -> list
     return outcomes
 
 
-def test_sigkill_during_fetch_mid_batch_and_at_finalize_loses_nothing(database_url, sheet_server):
-    kill_cycles(database_url, sheet_server, list(STAGES), seed=1)
+def test_sigkill_during_fetch_mid_batch_and_at_finalize_loses_nothing(
+    database_url, sheet_server, tmp_path
+):
+    kill_cycles(database_url, sheet_server, tmp_path, list(STAGES), seed=1)
 
 
 @pytest.mark.soak
 @pytest.mark.timeout(3600)
-def test_twenty_sigkills_at_random_moments_lose_nothing(database_url, sheet_server):
+def test_twenty_sigkills_at_random_moments_lose_nothing(database_url, sheet_server, tmp_path):
     rng = random.Random(20)
     stages = [rng.choice(STAGES) for _ in range(20)]
-    outcomes = kill_cycles(database_url, sheet_server, stages, seed=20)
+    outcomes = kill_cycles(database_url, sheet_server, tmp_path, stages, seed=20)
     print("kill outcomes:", outcomes)
 
 

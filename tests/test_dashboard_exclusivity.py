@@ -29,7 +29,7 @@ from .support.sheets import (
 )
 from .support.waiting import wait_for
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(autouse=True)

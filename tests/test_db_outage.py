@@ -37,6 +37,8 @@ from .support.sheets import (
     write_csv,
 )
 
+pytestmark = pytest.mark.slow  # real processes
+
 BATCH = 10
 ALBUMS = 600
 

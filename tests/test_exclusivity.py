@@ -41,6 +41,8 @@ from .support.sheets import (
 )
 from .support.waiting import wait_for
 
+pytestmark = pytest.mark.slow  # real processes
+
 PROCESSES, THREADS_PER_PROCESS, LOCAL_THREADS = 4, 4, 16
 TRIGGERS = PROCESSES * THREADS_PER_PROCESS + LOCAL_THREADS  # 32
 

@@ -8,6 +8,7 @@ import sys
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from synccore import CatalogSync, SyncStatus, notify
@@ -23,6 +24,8 @@ from .support.processes import start_worker, stop_all, worker_env
 from .support.secret_scan import SecretScanner
 from .support.sheets import API_KEY, SHEET_KEY, api_settings, serve_sheet, sheet_api
 from .support.waiting import wait_for
+
+pytestmark = pytest.mark.slow  # real processes
 
 
 def o(op_id: int, status: str) -> Outcome:

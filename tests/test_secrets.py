@@ -206,6 +206,7 @@ def test_google_keys_and_tokens_are_in_no_status_history_or_log(google_api, sqli
     scanner.assert_clean(log_texts(caplog.records), "log records")
 
 
+@pytest.mark.slow  # real processes
 def test_google_keys_are_in_no_command_line_output(google_api, tmp_path):
     serve_sheet(google_api, version_rows(5, 0))
     google_api.shared_with = set()  # readable by nobody's service account: 403

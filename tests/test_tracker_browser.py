@@ -20,7 +20,7 @@ from .support.browser import (  # noqa: E402
 )
 from .support.sheets import SHEET_KEY, api_env, sheet_api  # noqa: E402
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_filter_by_a_genre_inside_lists_and_open_an_album(tmp_path):

@@ -247,6 +247,7 @@ def test_filters_find_a_genre_inside_a_list_and_the_other_facets(server, databas
     sync.close()
 
 
+@pytest.mark.slow  # real processes
 def test_cli_albums_json_filters(server, tmp_path):
     tabs = tracker(years=(2025,))
     serve(server, tabs)

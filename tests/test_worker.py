@@ -25,6 +25,8 @@ from .support.processes import start_worker, stop, stop_all, worker_env
 from .support.sheets import api_settings, serve_sheet, sheet_api
 from .support.waiting import wait_for
 
+pytestmark = pytest.mark.slow  # real processes
+
 
 def operations_in_order(sync: CatalogSync) -> list[SyncOperation]:
     with sync.db.session() as s:

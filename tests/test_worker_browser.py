@@ -14,7 +14,7 @@ from .support.processes import start_worker, stop
 from .support.sheets import api_env, api_settings, serve_sheet, sheet_api, version_rows
 from .support.waiting import wait_for
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_dashboard_restart_mid_sync_does_not_stop_a_worker_run_sync(tmp_path):
