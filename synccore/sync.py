@@ -22,7 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from operator import attrgetter
 from typing import IO
 
@@ -77,11 +77,17 @@ REMOVAL_HOOK_ENV = "SYNCCORE_TEST_REMOVAL_HOOK"
 
 @dataclass
 class Counts:
+    """The engine's running tally: the counters (`counters.SyncCounts`) it adds to as it goes;
+    the sheet gives `total`, the row error log `failed`."""
+
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
     processed: int = 0
+
+    def progress(self, stage: SyncStage, message: str, *, total: int, failed: int) -> Progress:
+        return Progress(stage, message, total=total, failed=failed, **asdict(self))
 
 
 class RowErrorLog:
@@ -535,14 +541,10 @@ def sync_albums(
             _report_batch(reporter, counts, total, len(errors))
         reporter.check_stop()
         reporter.update(
-            Progress(
+            counts.progress(
                 SyncStage.FINALIZING,
                 "Finalizing synchronization...",
-                processed=counts.processed,
                 total=total,
-                created=counts.created,
-                updated=counts.updated,
-                unchanged=counts.unchanged,
                 failed=len(errors),
             ),
             force=True,
@@ -584,14 +586,10 @@ def _changed_winners(
 
 def _report_batch(reporter: Reporter, counts: Counts, total: int, failed: int) -> None:
     reporter.update(
-        Progress(
+        counts.progress(
             SyncStage.PROCESSING,
             f"Syncing album {counts.processed:,} of {total:,}...",
-            processed=counts.processed,
             total=total,
-            created=counts.created,
-            updated=counts.updated,
-            unchanged=counts.unchanged,
             failed=failed,
         )
     )
@@ -773,17 +771,7 @@ def _finish(db: Database, op_id: int, *args, **kwargs) -> None:
 
 def _final_progress(reporter: Reporter, counts: Counts, failed: int) -> Progress:
     total = reporter.current.total if reporter.current else counts.processed
-    return Progress(
-        SyncStage.FINALIZING,
-        "",
-        processed=counts.processed,
-        total=total,
-        created=counts.created,
-        updated=counts.updated,
-        unchanged=counts.unchanged,
-        failed=failed,
-        removed=counts.removed,
-    )
+    return counts.progress(SyncStage.FINALIZING, "", total=total, failed=failed)
 
 
 def _operation_forced(db: Database, op_id: int) -> bool:

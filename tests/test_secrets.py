@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
-import sys
 
 import pytest
 import sqlalchemy as sa
@@ -25,6 +22,7 @@ from synccore.testing.fake_sheets import make_service_account, other_private_key
 
 from .support.albums import album
 from .support.paths import ROOT
+from .support.processes import run_synccore
 from .support.secret_scan import SecretScanner, log_texts, visible_texts
 from .support.sheets import API_KEY, SHEET_KEY, serve_sheet, sheet_api, version_rows, write_csv
 
@@ -32,15 +30,7 @@ DB_PASSWORD = "pw-Zq8vT3kLm9xR"
 
 
 def run_cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SYNCCORE_", "GOOGLE_"))}
-    result = subprocess.run(
-        [sys.executable, "-m", "synccore", *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_synccore(ROOT, *args, env=env)
     return result.returncode, result.stdout + result.stderr
 
 

@@ -19,8 +19,9 @@ from .sheets import api_env
 
 
 def run_synccore(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    """`python -m synccore ARGS` in `cwd` to completion, with no SYNCCORE_ setting but `env`."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("SYNCCORE_")}
+    """`python -m synccore ARGS` in `cwd` to completion, with no SYNCCORE_ or GOOGLE_ setting
+    but those in `env`."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SYNCCORE_", "GOOGLE_"))}
     clean.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "synccore", *args],
@@ -43,7 +44,7 @@ def synccore_env(database_url: str, server, **extra: str) -> dict[str, str]:
 
 
 def worker_env(database_url: str, server, **extra: str) -> dict[str, str]:
-    return synccore_env(database_url, server, SYNCCORE_HEARTBEAT_TIMEOUT="10", **extra)
+    return synccore_env(database_url, server, **({"SYNCCORE_HEARTBEAT_TIMEOUT": "10"} | extra))
 
 
 def start_synccore(env: dict[str, str], command: str = "sync") -> subprocess.Popen:
