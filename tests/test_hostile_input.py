@@ -352,6 +352,7 @@ def test_generated_sheets_through_the_sheets_api_sync_every_row_or_report_it(
 
 
 @pytest.mark.soak
+@pytest.mark.slow  # a pytest process of its own; -m "not slow" replaces -m "not soak"
 def test_soak_runs_the_property_tests_with_many_examples():
     """Under -m soak, run this file again with SYNCCORE_SOAK=1 (400 examples per property)."""
     import subprocess
