@@ -451,13 +451,17 @@ class ReleaseDate:
 
     @property
     def display(self) -> str:
-        """What a person reads: "2025-03-14", "March 2025", "2025", or the text ("TBA" if none)."""
-        if self.precision == DAY:
-            return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
-        if self.precision == MONTH and self.month is not None:
-            return f"{MONTH_NAMES[self.month - 1]} {self.year}"
-        if self.precision == YEAR:
-            return str(self.year)
+        """What a person reads: "2025-03-14", "March 2025", "2025", or the text ("TBA" if none).
+
+        Judged by the parts present, not `precision`: rows stored by older releases may have a
+        precision without the parts (the catalog shows stored dates through this too)."""
+        year, month, day = self.year, self.month, self.day
+        if year and month and day:
+            return f"{year:04d}-{month:02d}-{day:02d}"
+        if year and month:
+            return f"{MONTH_NAMES[month - 1]} {year}"
+        if year:
+            return str(year)
         return self.text or "TBA"
 
 
