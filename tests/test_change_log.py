@@ -17,8 +17,8 @@ from synccore.demo import tracker_worksheets
 from synccore.models import Album, AlbumChange
 from synccore.operations import claim
 
-from .support_sheets import SHEET_KEY, api_env, api_settings, sheet_api
-from .support_tracker_edits import (
+from .support.sheets import SHEET_KEY, api_env, api_settings, sheet_api
+from .support.tracker_edits import (
     GENRE_COLUMN,
     album_rows,
     delete_row,
@@ -183,6 +183,7 @@ def cli(env: dict, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # real processes
 def test_cli_dry_run_and_changes(server, tmp_path):
     import os
 
@@ -221,6 +222,7 @@ def test_cli_dry_run_and_changes(server, tmp_path):
     assert "updated   " in shown.stdout and "-> " in shown.stdout
 
 
+@pytest.mark.slow  # real processes
 def test_cli_dry_run_exit_codes(server, tmp_path):
     import os
 

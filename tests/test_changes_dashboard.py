@@ -10,8 +10,9 @@ import pytest
 from dashboard.context import local_user_name
 from synccore import CatalogSync, SyncStatus, load_settings
 
-from .conftest import album, write_sheet_csv
-from .dashboard_support import button, make_app, page_text, wait_until_idle
+from .support.albums import album, write_sheet_csv
+from .support.dashboard import button, make_app, page_text
+from .support.waiting import wait_until_idle
 
 HOSTILE = "<b>*Bold*</b> [x](javascript:alert(1))"
 

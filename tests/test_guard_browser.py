@@ -17,17 +17,17 @@ from dashboard.context import local_user_name  # noqa: E402
 from synccore import CatalogSync, SyncStatus, load_settings  # noqa: E402
 from synccore.demo import tracker_worksheets  # noqa: E402
 
-from .browser_support import (  # noqa: E402
+from .support.browser import (  # noqa: E402
     StreamlitServer,
     launch_chromium,
     require_chromium,
     screenshot,
     wait_for_app_run,
 )
-from .support_sheets import API_KEY, SHEET_KEY, sheet_api  # noqa: E402
-from .support_tracker_edits import album_rows, delete_row, one_year_tracker  # noqa: E402
+from .support.sheets import API_KEY, SHEET_KEY, sheet_api  # noqa: E402
+from .support.tracker_edits import album_rows, delete_row, one_year_tracker  # noqa: E402
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 FORMULA = "=1+2 Formula"
 EXPECT_TIMEOUT_MS = 30_000
 

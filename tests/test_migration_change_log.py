@@ -13,7 +13,7 @@ from synccore import CatalogSync, SyncStatus
 from synccore.config import Settings
 from synccore.db import _alembic_config, normalize_url
 
-from .conftest import album, write_sheet_csv
+from .support.albums import album, write_sheet_csv
 
 
 def sync_at_revision(url: str, sheet: Path, revision: str) -> None:

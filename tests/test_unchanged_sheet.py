@@ -13,8 +13,8 @@ from synccore import CatalogSync, SyncStatus
 from synccore.config import load_settings
 from synccore.demo import tracker_worksheets
 
-from .support_sheets import SHEET_KEY, api_settings, sheet_api
-from .support_tracker_edits import GENRE_COLUMN, album_rows, one_year_tracker
+from .support.sheets import SHEET_KEY, api_settings, sheet_api
+from .support.tracker_edits import GENRE_COLUMN, album_rows, one_year_tracker
 
 DRIVE_PATH = f"/drive/v3/files/{SHEET_KEY}"
 
