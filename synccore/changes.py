@@ -131,7 +131,7 @@ def _stored(row: Row) -> StoredAlbum:
     values = (
         row.artist,
         row.title,
-        _display(release),
+        release.display,
         None,  # genres
         row.vocal_style,
         row.location,
@@ -143,15 +143,6 @@ def _stored(row: Row) -> StoredAlbum:
         None,  # worksheets
     )
     return StoredAlbum(row.id, row.content_hash, row.removed_at is not None, values)
-
-
-def _display(release: ReleaseDate) -> str:
-    """A stored date as `ReleaseDate.display` shows it; a row an older release stored with
-    missing parts (a "day" date without a year) shows its text."""
-    try:
-        return release.display
-    except (TypeError, ValueError, IndexError):
-        return release.text
 
 
 _GENRES, _WORKSHEETS = FIELDS.index("genres"), FIELDS.index("worksheets")

@@ -24,14 +24,14 @@ from sqlalchemy import select, update
 
 from .config import Settings
 from .db import Database
-from .models import SyncOperation, SyncResult, SyncStatus
+from .models import SyncOperation, SyncResult
+from .retention import SUCCEEDED
 from .rows import _HASH_VERSION
 from .sources.base import SheetSource
 
 log = logging.getLogger(__name__)
 
 SKIPPING_TRIGGERS = ("schedule", "cli")
-SUCCEEDED = (SyncStatus.COMPLETED.value, SyncStatus.COMPLETED_WITH_WARNINGS.value)
 _logged: set[str] = set()
 _logged_lock = threading.Lock()
 
