@@ -124,10 +124,11 @@ def render_outcome(status: OperationStatus, sync: CatalogSync, zone: tzinfo) -> 
     if status.finished_at:
         took = f", took {format_duration((status.finished_at - status.started_at).total_seconds())}"
     removed = f", {status.removed:,} albums marked removed" if status.removed else ""
+    forced = f" Run with force, confirmed by {status.triggered_by}." if status.force else ""
     st.caption(
         plain(
             f"{status.kind} #{status.id}, started by {status.triggered_by} at "
-            f"{format_time(status.started_at, zone)}{took}{removed}."
+            f"{format_time(status.started_at, zone)}{took}{removed}.{forced}"
         )
     )
     render_sync_notes(

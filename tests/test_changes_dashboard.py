@@ -150,6 +150,8 @@ def test_guard_lists_the_albums_and_removes_them_after_a_confirmation(secrets, s
     forced = wait_until_idle(engine)
     assert forced.status is SyncStatus.COMPLETED and forced.removed == 110
     assert forced.force
+    at.run()
+    assert f"Run with force, confirmed by {local_user_name()}." in page_text(at)
     (summary,) = [h for h in engine.history() if h.operation_id == forced.id]
     assert summary.force and summary.triggered_by == local_user_name()
     at.switch_page("pages/history.py").run()
