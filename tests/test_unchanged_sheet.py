@@ -125,3 +125,17 @@ def test_changed_read_settings_read_the_unchanged_sheet_again(sqlite_url):
         again = other.run_sync("tester", trigger="cli")
         assert not again.message.startswith("Already up to date"), again.message
         other.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("0", False), ("off", False), ("1", True), ("", True)]
+)
+def test_skip_unchanged_setting(text, expected):
+    assert load_settings({}, environ={"SYNCCORE_SKIP_UNCHANGED": text}).skip_unchanged is expected
+
+
+def test_a_bad_skip_unchanged_setting_names_itself():
+    from synccore.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="SYNCCORE_SKIP_UNCHANGED must be 1 or 0"):
+        load_settings({}, environ={"SYNCCORE_SKIP_UNCHANGED": "sometimes"})
