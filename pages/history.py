@@ -117,7 +117,7 @@ st.dataframe(
 )
 render_csv_download(history, "Download history (CSV)", "sync-history.csv", key="history-csv")
 
-st.subheader("Sync details, changes and failed rows", anchor=False)
+st.subheader("Sync details and failed rows", anchor=False)
 by_id = {s.operation_id: s for s in syncs}
 asked = requested_sync(st.query_params.get("sync"), by_id)
 if asked is not None and st.session_state.get("history-sync-asked") != asked:
