@@ -1,1 +1,1 @@
-"""View helpers shared by the Streamlit pages (app.py, pages/). They call synccore's public API."""
+"""View helpers shared by the Streamlit pages (app.py, app_pages/). They call synccore's public API."""
