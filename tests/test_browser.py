@@ -166,7 +166,7 @@ def test_press_sync_watch_it_run_and_a_second_tab_sees_it(browser, dashboard):
 
     wait_for_app_run(page)
     expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text(
-        f"Sync complete! Updated {ALBUMS + 2:,} albums"
+        f"Sync complete! {ALBUMS + 2:,} albums synced"
     )
     expect(sync_button(page)).to_be_enabled()
     assert last_synced_text(page).startswith("Last synced: ")

@@ -156,7 +156,7 @@ def test_sync_now_runs_a_sync_to_success(secrets, other):
     wait_until_idle(other)
     at.run()
     text = page_text(at)
-    assert "Sync complete! Updated 12 albums" in text
+    assert "Sync complete! 12 albums synced (12 new, 0 changed, 0 unchanged)." in text
     sync_now = button(at, "sync-now")
     assert sync_now.label == "Sync Now" and not sync_now.disabled
     assert not autorefresh_rendered(at)
@@ -182,7 +182,10 @@ def test_warnings_list_the_failed_rows_with_a_csv(secrets, sheet, other):
     other.run_sync("tester")
     at = make_app(secrets).run()
     text = page_text(at)
-    assert "Sync completed with warnings: 10/12 albums updated successfully. 2 failed." in text
+    assert (
+        "Sync completed with warnings: 10 albums synced (10 new, 0 changed, 0 unchanged); "
+        "2 rows could not be used."
+    ) in text
     assert "Failed rows" in text
     table = at.dataframe[0].value
     assert list(table["Sheet row"]) == [5, 9]

@@ -201,7 +201,7 @@ def widest_failures(tmp_path):
     ]
     op_id = operations.claim(sync.db, sync.settings, "alice")
     progress = Progress(None, "", processed=0, total=failed, failed=failed)  # type: ignore[arg-type]
-    message = f"Sync completed with warnings: 0/{failed:,} albums updated successfully."
+    message = f"Sync completed with warnings: 0 albums synced; {failed:,} rows could not be used."
     operations.finish(
         sync.db,
         op_id,
