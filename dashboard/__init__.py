@@ -1,1 +1,2 @@
-"""View helpers shared by the Streamlit pages (app.py, app_pages/). They call synccore's public API."""
+"""View helpers shared by the Streamlit pages (app.py, app_pages/); they call synccore's
+public API."""
