@@ -17,7 +17,7 @@ from dashboard.catalogview import (
 )
 from dashboard.context import open_dashboard, problems_shown, settings_fingerprint
 from dashboard.csvexport import render_csv_download
-from dashboard.follow import follow_active_sync
+from dashboard.follow import follow_active_sync, watch_for_new_sync
 from dashboard.text import plain
 from synccore import AlbumFilter, AlbumView
 
@@ -57,6 +57,7 @@ with problems_shown():
     version = dash.sync.catalog_version()
     facets = cached_facets(fingerprint, version, dash.sync)
 follow_active_sync(status, "The catalog")
+watch_for_new_sync(dash.sync, status)
 
 if facets.albums == 0:
     why = (
