@@ -134,15 +134,21 @@ def render_outcome(status: OperationStatus, sync: CatalogSync, zone: tzinfo) -> 
             f"{format_time(status.started_at, zone)}{took}{removed}."
         )
     )
+    # The tables come folded: the first table a page shows is an empty grey box while its
+    # code loads, and the outcome must not arrive with one.
     render_sync_notes(
-        status.warnings, status.worksheets, status.announced, key=f"sync-notes-{status.id}"
+        status.warnings,
+        status.worksheets,
+        status.announced,
+        key=f"sync-notes-{status.id}",
+        folded=True,
     )
     if with_rows:
-        st.subheader("Failed rows", anchor=False)
-        st.caption("These sheet rows were not synced. Fix them in the sheet and sync again.")
-        render_row_errors(
-            errors,
-            operation_id=status.id,
-            key=f"failed-rows-{status.id}",
-            failed=status.failed,
-        )
+        with st.expander(f"Failed rows ({status.failed:,})", icon=":material/rule:"):
+            st.caption("These sheet rows were not synced. Fix them in the sheet and sync again.")
+            render_row_errors(
+                errors,
+                operation_id=status.id,
+                key=f"failed-rows-{status.id}",
+                failed=status.failed,
+            )

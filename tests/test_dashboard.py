@@ -193,7 +193,7 @@ def test_warnings_list_the_failed_rows_with_a_csv(secrets, sheet, other):
         "Sync completed with warnings: 10 albums synced (10 new, 0 changed, 0 unchanged); "
         "2 rows could not be used."
     ) in text
-    assert "Failed rows" in text
+    assert [e.label for e in at.expander] == ["Failed rows (2)"]
     table = at.dataframe[0].value
     assert list(table["Sheet row"]) == [5, 9]
     assert all(table["Reason"].str.len() > 0)
