@@ -4,8 +4,9 @@ Run it with `scripts/dashboard` (`streamlit run app.py`). With no configuration 
 bundled demo sheet into catalog.db.
 
 The Sync page polls only while a sync is active: `st_autorefresh` is rendered then, and only
-then, so an idle page sends nothing. Each rerun reads the status fresh (one indexed row) and
-runs no catalog query; the engine (`CatalogSync`) is created once per process.
+then; an idle page asks every 30 s, with one indexed read, whether a sync started elsewhere
+(`watch_for_new_sync`). Each rerun reads the status fresh (one indexed row) and runs no
+catalog query; the engine (`CatalogSync`) is created once per process.
 """
 
 from __future__ import annotations
