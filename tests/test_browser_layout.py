@@ -21,7 +21,7 @@ from dashboard.follow import WATCH_SECONDS  # noqa: E402
 from synccore import CatalogSync, SyncStage, SyncStatus, load_settings, operations  # noqa: E402
 from synccore.operations import Progress  # noqa: E402
 
-from .browser_support import (  # noqa: E402
+from .support.browser import (  # noqa: E402
     StreamlitServer,
     launch_chromium,
     require_chromium,
@@ -29,7 +29,7 @@ from .browser_support import (  # noqa: E402
     wait_for_app_run,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PHONE = {"width": 390, "height": 844}
 BIG = Progress(
     SyncStage.PROCESSING,

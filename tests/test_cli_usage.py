@@ -8,6 +8,8 @@ import io
 import json
 import time
 
+import pytest
+
 from synccore import operations
 from synccore.cli import TerminalProgress, fit_message
 from synccore.config import Settings
@@ -15,8 +17,8 @@ from synccore.db import Database
 from synccore.models import SyncStage
 from synccore.operations import Progress
 
-from .conftest import album, write_sheet_csv
-from .test_cli import synccore
+from .support.albums import album, write_sheet_csv
+from .support.processes import run_synccore as synccore
 
 
 def claim_for(tmp_path, who: str = "alice") -> int:
@@ -24,6 +26,7 @@ def claim_for(tmp_path, who: str = "alice") -> int:
     return operations.claim(Database(url), Settings(database_url=url), who)
 
 
+@pytest.mark.slow
 def test_sync_json_while_busy_prints_who_holds_the_slot_as_json(tmp_path):
     holder = claim_for(tmp_path)
     sheet = write_sheet_csv(tmp_path / "sheet.csv", [album(1)])
@@ -36,6 +39,7 @@ def test_sync_json_while_busy_prints_who_holds_the_slot_as_json(tmp_path):
     assert busy["message"].startswith("Sync already in progress (started by alice at ")
 
 
+@pytest.mark.slow
 def test_a_negative_limit_is_a_usage_error(tmp_path):
     done = synccore(tmp_path, "albums", "--limit", "-5")
     assert done.returncode == 2
@@ -44,11 +48,13 @@ def test_a_negative_limit_is_a_usage_error(tmp_path):
     assert "must be 0 or more" in synccore(tmp_path, "history", "--limit", "-1").stderr
 
 
+@pytest.mark.slow
 def test_cancel_with_nothing_running_exits_0(tmp_path):
     done = synccore(tmp_path, "cancel")
     assert (done.returncode, done.stdout) == (0, "No sync is running: nothing to cancel.\n")
 
 
+@pytest.mark.slow
 def test_cancel_says_what_the_sync_is_waiting_for(tmp_path):
     url = f"sqlite:///{tmp_path / 'catalog.db'}"
     db = Database(url)
@@ -69,6 +75,7 @@ def test_cancel_says_what_the_sync_is_waiting_for(tmp_path):
     assert "It is writing a batch of albums and stops once that batch is committed" in done.stdout
 
 
+@pytest.mark.slow
 def test_sheets_api_url_without_a_scheme_fails_at_once(tmp_path):
     started = time.monotonic()
     done = synccore(
@@ -84,6 +91,7 @@ def test_sheets_api_url_without_a_scheme_fails_at_once(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_errors_lists_a_syncs_failed_rows_as_text_and_json(tmp_path):
     rows = [album(1), album(2, artist=""), album(3), album(4, album="")]
     env = {"SYNCCORE_SHEET": str(write_sheet_csv(tmp_path / "sheet.csv", rows))}
@@ -106,6 +114,7 @@ def test_errors_lists_a_syncs_failed_rows_as_text_and_json(tmp_path):
     assert missing.stderr == "There is no sync #7 (see `synccore history`).\n"
 
 
+@pytest.mark.slow
 def test_albums_removed_lists_only_the_albums_marked_removed(tmp_path):
     sheet = tmp_path / "sheet.csv"
     env = {"SYNCCORE_SHEET": str(sheet)}
@@ -143,6 +152,7 @@ def test_fit_message_cuts_the_description_not_the_count():
     assert fit_message("no count here at all", 10) == "no count …"
 
 
+@pytest.mark.slow
 def test_the_demo_honours_the_worksheet_setting_like_a_real_sheet(tmp_path):
     done = synccore(tmp_path, "sync", env={"SYNCCORE_WORKSHEET": "NoSuchTab"})
     assert done.returncode == 1
