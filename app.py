@@ -193,14 +193,14 @@ def sync_page() -> None:
 
 
 st.set_page_config(page_title="Catalog Sync", page_icon=":material/album:", layout="wide")
-# The page scripts live in app_pages/, not pages/: a `pages/` folder beside app.py makes
-# Streamlit's first run in a process use its old file-name navigation ("app", "catalog",
-# "history") around this one.
+# The pages/ folder beside this file would also make Streamlit's first run in a process show
+# its old file-name navigation ("app", "catalog", "history"): .streamlit/config.toml turns that
+# off (client.showSidebarNavigation), and this is the only navigation.
 navigation = st.navigation(
     [
         st.Page(sync_page, title="Sync", icon=":material/sync:", default=True),
-        st.Page("app_pages/catalog.py", title="Catalog", icon=":material/library_music:"),
-        st.Page("app_pages/history.py", title="History", icon=":material/history:"),
+        st.Page("pages/catalog.py", title="Catalog", icon=":material/library_music:"),
+        st.Page("pages/history.py", title="History", icon=":material/history:"),
     ],
     position="top",
 )

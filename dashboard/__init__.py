@@ -1,2 +1,2 @@
-"""View helpers shared by the Streamlit pages (app.py, app_pages/); they call synccore's
+"""View helpers shared by the Streamlit pages (app.py, pages/); they call synccore's
 public API."""

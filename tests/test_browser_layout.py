@@ -92,8 +92,9 @@ def end(engine: CatalogSync, op_id: int) -> None:
 
 
 def test_first_visit_names_the_pages_by_their_titles(browser, demo):
-    """The server's first session: a `pages/` folder would make Streamlit wrap the app in its
-    file-name navigation ("app", "catalog", "history") on this run."""
+    """The server's first session: without client.showSidebarNavigation = false, the `pages/`
+    folder makes Streamlit wrap the app in its file-name navigation ("app", "catalog",
+    "history") on this run."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.add_init_script(
         """window.__navSeen = [];

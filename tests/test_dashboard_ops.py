@@ -56,7 +56,7 @@ def test_history_shows_how_each_sync_was_started(secrets, other):
     sync.run_sync("alice@example.com", trigger="dashboard")
     sync.run_sync("ops", trigger="cli")
     sync.run_sync("schedule (every 6h)", trigger="schedule")
-    at = AppTest.from_file(str(ROOT / "app_pages" / "history.py"), default_timeout=30)
+    at = AppTest.from_file(str(ROOT / "pages" / "history.py"), default_timeout=30)
     for key, value in secrets.items():
         at.secrets[key] = value
     at.run()

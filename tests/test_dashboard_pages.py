@@ -26,7 +26,7 @@ def open_page(secrets, page: str):
 
 
 def test_empty_catalog_points_to_sync_now(secrets):
-    at = open_page(secrets, "app_pages/catalog.py")
+    at = open_page(secrets, "pages/catalog.py")
     assert "The catalog is empty" in page_text(at)
     assert not at.dataframe
 
@@ -36,7 +36,7 @@ def test_catalog_after_a_failed_first_sync_says_why_it_is_empty(secrets, tmp_pat
     sync = CatalogSync(load_settings(failing, environ={}))
     sync.run_sync("tester")
     sync.close()
-    at = open_page(failing, "app_pages/catalog.py")
+    at = open_page(failing, "pages/catalog.py")
     assert "no sync has added albums yet" in page_text(at)
 
 
@@ -45,7 +45,7 @@ def test_catalog_lists_newest_first_one_page_at_a_time(secrets, sheet, other):
     rows.append(album(99, date="2026-01-15", album="Newest Record"))
     write_sheet_csv(sheet, rows)
     other.run_sync("tester")
-    at = open_page(secrets, "app_pages/catalog.py")
+    at = open_page(secrets, "pages/catalog.py")
     table = at.dataframe[0].value
     assert len(table) == 50
     assert table["Album"][0] == "Newest Record"
@@ -58,7 +58,7 @@ def test_catalog_lists_newest_first_one_page_at_a_time(secrets, sheet, other):
 
 def test_search_and_filters_narrow_the_catalog(secrets, other):
     other.run_sync("tester")
-    at = open_page(secrets, "app_pages/catalog.py")
+    at = open_page(secrets, "pages/catalog.py")
     at.text_input(key="catalog-search").input("artist 1").run()
     artists = set(at.dataframe[0].value["Artist"])
     assert artists and all(a.startswith("Artist 1") for a in artists)
@@ -74,7 +74,7 @@ def test_search_and_filters_narrow_the_catalog(secrets, other):
 
 def test_new_filter_starts_at_the_first_page(secrets, other):
     other.run_sync("tester")
-    at = open_page(secrets, "app_pages/catalog.py")
+    at = open_page(secrets, "pages/catalog.py")
     at.pagination[0].select(2).run()
     at.multiselect(key="catalog-years").select(2025).run()
     assert "Showing 1-50 of 60 albums" in page_text(at)
@@ -82,7 +82,7 @@ def test_new_filter_starts_at_the_first_page(secrets, other):
 
 def test_catalog_shows_new_data_after_a_sync_without_reload(secrets, sheet, other):
     other.run_sync("tester")
-    at = open_page(secrets, "app_pages/catalog.py")
+    at = open_page(secrets, "pages/catalog.py")
     assert "Showing 1-50 of 60 albums" in page_text(at)
     write_sheet_csv(
         sheet,
@@ -96,7 +96,7 @@ def test_catalog_shows_new_data_after_a_sync_without_reload(secrets, sheet, othe
 
 def test_catalog_follows_a_running_sync_and_idle_catalog_does_not_poll(secrets, other):
     other.run_sync("tester")
-    at = open_page(secrets, "app_pages/catalog.py")
+    at = open_page(secrets, "pages/catalog.py")
     assert not autorefresh_rendered(at)
     op_id = operations.claim(other.db, other.settings, "someone")
     at.run()
@@ -111,7 +111,7 @@ def test_selected_album_shows_details_and_spotify_link(secrets, sheet, other):
     spotify = "https://open.spotify.com/album/4aawyAB9vmqN3uQ7FjRGTy"
     write_sheet_csv(sheet, [album(1, album="<img src=x onerror=alert(1)>", spotify=spotify)])
     other.run_sync("tester")
-    at = open_page(secrets, "app_pages/catalog.py")
+    at = open_page(secrets, "pages/catalog.py")
     table = at.dataframe[0].value
     assert table["Album"][0] == "<img src=x onerror=alert(1)>"
     assert table["Spotify"][0] == spotify
@@ -129,7 +129,7 @@ def test_history_lists_syncs_with_chart_and_row_errors(secrets, sheet, other):
     rows.insert(5, album(200, artist=""))  # sheet row 7
     write_sheet_csv(sheet, rows)
     other.run_sync("bob@example.com")
-    at = open_page(secrets, "app_pages/history.py")
+    at = open_page(secrets, "pages/history.py")
     table = at.dataframe[0].value
     assert list(table["Sync"]) == [2, 1]
     assert list(table["Status"]) == ["Completed with warnings", "Completed"]
@@ -152,14 +152,14 @@ def test_pages_show_formulas_as_stored_and_offer_their_own_csv(secrets, sheet, o
     formula = '=HYPERLINK("http://evil.example","Click")'
     write_sheet_csv(sheet, [album(1, album=formula), album(2, artist="+cmd|' /C calc'!A0")])
     other.run_sync("@someone")
-    at = open_page(secrets, "app_pages/catalog.py")
+    at = open_page(secrets, "pages/catalog.py")
     assert formula in list(at.dataframe[0].value["Album"])  # shown as stored, not prefixed
     assert [d.proto.label for d in at.get("download_button")] == ["Download this page (CSV)"]
-    at.switch_page("app_pages/history.py").run()
+    at.switch_page("pages/history.py").run()
     assert list(at.dataframe[0].value["Triggered by"]) == ["@someone"]
     assert "Download history (CSV)" in [d.proto.label for d in at.get("download_button")]
 
 
 def test_history_before_any_sync(secrets):
-    at = open_page(secrets, "app_pages/history.py")
+    at = open_page(secrets, "pages/history.py")
     assert "No sync has finished yet" in page_text(at)

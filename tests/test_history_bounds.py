@@ -235,5 +235,5 @@ def test_sync_page_failed_rows_stay_bounded(widest_failures):
 def test_history_page_failed_rows_stay_bounded(widest_failures):
     secrets, failed = widest_failures
     at = make_app(secrets).run()
-    at.switch_page("app_pages/history.py").run()
+    at.switch_page("pages/history.py").run()
     assert_failed_rows_bounded(at, failed)

@@ -48,7 +48,7 @@ def open_page(secrets, page: str):
 def test_catalog_filters_by_a_genre_that_only_appears_inside_lists(secrets, tabs):
     listed = {k for t in tabs for k, f in t.albums.items() if ONLY_IN_LISTS in f["genres"]}
     assert listed and all(f["genres"] != ONLY_IN_LISTS for t in tabs for f in t.albums.values())
-    at = open_page(secrets, "app_pages/catalog.py")
+    at = open_page(secrets, "pages/catalog.py")
     genres = at.multiselect(key="catalog-genres")
     assert f"{ONLY_IN_LISTS} ({len(listed)})" in genres.options
     genres.select(ONLY_IN_LISTS).run()
@@ -60,7 +60,7 @@ def test_catalog_filters_by_a_genre_that_only_appears_inside_lists(secrets, tabs
 
 
 def test_catalog_type_country_tab_and_debut_filters_combine(secrets, tabs):
-    at = open_page(secrets, "app_pages/catalog.py")
+    at = open_page(secrets, "pages/catalog.py")
     at.multiselect(key="catalog-types").select("LP").run()
     at.multiselect(key="catalog-tabs").select("2019 Prog-rock").run()
     at.toggle(key="catalog-debuts").set_value(True).run()
@@ -81,7 +81,7 @@ def test_catalog_type_country_tab_and_debut_filters_combine(secrets, tabs):
 
 
 def test_sync_and_history_pages_show_tabs_and_warnings(secrets):
-    at = open_page(secrets, "app_pages/history.py")
+    at = open_page(secrets, "pages/history.py")
     text = page_text(at)
     assert "Skipped the worksheet 'Statistics'" in text
     assert "announced albums have no title yet" in text
