@@ -61,22 +61,24 @@ def history_link(operation_id: int) -> str:
 
 def render_sync_changes(sync: CatalogSync, operation_id: int, *, preview: bool = False) -> None:
     """The Sync page's "What changed" (or, after a preview, "What would change"): the first
-    FIRST_SHOWN, then a link to the rest on the History page. (A sync the guard stopped
+    FIRST_SHOWN, then a link to the rest on the History page; folded, like the outcome's other
+    tables, so the outcome never arrives with an empty table box. (A sync the guard stopped
     changed nothing: its list is `guardview`'s.)"""
     total = sync.count_changes(operation_id, CHANGES)
     if not total:
         return
-    st.subheader("What would change" if preview else "What changed", anchor=False)
     records = sync.changes(operation_id, kinds=CHANGES, limit=FIRST_SHOWN)
     if len(records) == 1 and records[0].change == INITIAL_LOAD:
         st.caption(plain(f"Initial load: {records[0].count or 0:,} albums added to the catalog."))
         return
-    render_table(changes_frame(records), key=f"changes-{operation_id}")
-    if total > len(records):
-        st.markdown(
-            f"Showing the first {len(records):,} of {total:,}. "
-            f"[See all {total:,} on the History page]({history_link(operation_id)})"
-        )
+    title = "What would change" if preview else "What changed"
+    with st.expander(f"{title} ({total:,})", icon=":material/difference:"):
+        render_table(changes_frame(records), key=f"changes-{operation_id}")
+        if total > len(records):
+            st.markdown(
+                f"Showing the first {len(records):,} of {total:,}. "
+                f"[See all {total:,} on the History page]({history_link(operation_id)})"
+            )
 
 
 def render_history_changes(sync: CatalogSync, operation_id: int, *, preview: bool) -> None:

@@ -196,7 +196,9 @@ def load_settings(
         credentials_file=str(credentials_file) if credentials_file else None,
         credentials_info=credentials_info,
         api_key=str(get("SYNCCORE_GOOGLE_API_KEY")) if get("SYNCCORE_GOOGLE_API_KEY") else None,
-        sheets_api_url=str(get("SYNCCORE_SHEETS_API_URL") or DEFAULT_SHEETS_API_URL).rstrip("/"),
+        sheets_api_url=_http_url(
+            "SYNCCORE_SHEETS_API_URL", get("SYNCCORE_SHEETS_API_URL") or DEFAULT_SHEETS_API_URL
+        ),
         header_aliases=dict(aliases),
         color_flags=color_flags,
         location_countries=locations,
@@ -246,6 +248,19 @@ def _switch(name: str, raw: Any, default: bool) -> bool:
     if text in ("0", "false", "no", "off"):
         return False
     raise ConfigurationError(f"{name} must be 1 or 0 (on or off), got {raw!r}.")
+
+
+def _http_url(name: str, raw: Any) -> str:
+    """An endpoint URL with its scheme: without one, requests reads "localhost:8080" as a
+    scheme of its own and every request fails as if a proxy were in the way."""
+    url = str(raw).strip().rstrip("/")
+    scheme, _, rest = url.partition("://")
+    if scheme.lower() not in ("http", "https") or not rest:
+        fix = f" (did you mean 'http://{url[:60]}'?)" if "://" not in url else ""
+        raise ConfigurationError(
+            f"{name} must start with http:// or https://, got {url[:80]!r}{fix}."
+        )
+    return url
 
 
 def _at_least_one(name: str, value: int) -> int:
