@@ -1,5 +1,6 @@
-"""The gspread path for real: HTTP to the fake Sheets API, a service account's signed JWT,
-hyperlinks from grid data, worksheets, chunking, pacing. Errors are in test_google_errors.py."""
+"""The gspread path for real: HTTP to the Sheets API stand-in, a service account's signed JWT,
+values and hyperlinks (the lean read), worksheets, chunking, pacing. Errors are in
+test_google_errors.py."""
 
 from __future__ import annotations
 
@@ -15,11 +16,11 @@ from synccore.db import Database
 from synccore.errors import SyncCancelled, TransientSourceError
 from synccore.models import Album, SyncStage
 from synccore.rows import find_header, parse_row
+from synccore.sources.answers import Span, grid_extras, grid_rows, value_ranges
 from synccore.sources.base import NullFetchListener
 from synccore.sources.http_limits import RequestDeadline, within_deadline
-from synccore.sources.pacing import ReadQuota
-from synccore.sources.answers import Span, grid_extras, grid_rows, value_ranges
 from synccore.sources.lean_read import Measure
+from synccore.sources.pacing import ReadQuota
 from synccore.sources.sheets import GoogleSheetSource, tabs_described
 from synccore.standin import FakeWorksheet, make_service_account
 from synccore.sync import execute_operation

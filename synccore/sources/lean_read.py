@@ -154,7 +154,14 @@ class LeanRead:
         plan = self.plans[piece.tab]
         if piece.unproved is not None or not plan.decided or piece.grid_proofs:
             return False
-        return plan.columns is None or piece.grid_next >= piece.last
+        return plan.columns is None or self._grid_from(piece) >= piece.last
+
+    def _grid_from(self, piece: _Piece) -> int:
+        """The first row of the piece whose links are still to be read (the rows down to the
+        header carry none the engine uses)."""
+        if piece.grid_next < 0:
+            piece.grid_next = max(piece.first, self.plans[piece.tab].header_end)
+        return piece.grid_next
 
     @staticmethod
     def _rows(piece: _Piece) -> list[RawRow]:
@@ -298,9 +305,7 @@ class LeanRead:
                 break  # the header (and so the columns) of this tab is not known yet
             if plan.columns is None:
                 continue
-            if piece.grid_next < 0:
-                piece.grid_next = max(piece.first, plan.header_end)
-            if piece.grid_next < piece.last:
+            if self._grid_from(piece) < piece.last:
                 work.append(piece)
         return work
 
