@@ -32,7 +32,9 @@ from .base import FetchListener, RawRow, Tab
 TARGET_RESPONSE_BYTES = 2_000_000  # Google's recommended maximum response size
 FILL = 0.9  # aim a little under the target: rows differ in size
 MIN_CHUNK_ROWS, MAX_CHUNK_ROWS = 100, 50_000
-FIRST_BYTES_PER_CELL = 20  # the estimate before a kind of request has been measured
+# Before a kind of request has been measured: bytes per cell, and per row at most this many
+# value cells (a new tab has 26 columns, mostly unused, and unused cells cost nothing).
+FIRST_VALUE_BYTES, FIRST_LINK_BYTES, FIRST_VALUE_COLUMNS = 12, 30, 16
 
 # (path after /v4/spreadsheets/{key}, params, check, listener) -> (checked answer, bytes)
 Fetch = Callable[[str, dict[str, Any], Callable[[dict], Any], FetchListener], tuple[Any, int]]
@@ -217,7 +219,7 @@ class LeanRead:
 
     def _values_estimate(self) -> float:
         plan = self.plans[min(self.cursor, len(self.plans) - 1)]
-        return FIRST_BYTES_PER_CELL * max(plan.tab.columns, 1)
+        return FIRST_VALUE_BYTES * min(max(plan.tab.columns, 1), FIRST_VALUE_COLUMNS)
 
     def _read_values(self) -> None:
         proofs = self._values_proofs()
@@ -276,11 +278,11 @@ class LeanRead:
             return
         rows: list[RawRow] = []
         for piece in (p for p in self.queue if p.tab == tab):
-            if len(rows) >= HEADER_SCAN_ROWS:
-                break
-            if piece.unproved is not None:
-                return  # these rows may not be all: wait for the proof
             rows.extend(RawRow(piece.first + i + 1, v) for i, v in enumerate(piece.values))
+            if len(rows) >= HEADER_SCAN_ROWS:
+                break  # the rows before an unproved run stand, whatever its proof says
+            if piece.unproved is not None:
+                return  # rows may follow the run: wait for its proof
         if len(rows) < HEADER_SCAN_ROWS and plan.next_row < plan.tab.rows:
             return
         plan.decided = True
@@ -321,7 +323,7 @@ class LeanRead:
 
     def _grid_estimate(self, piece: _Piece) -> float:
         columns = self.plans[piece.tab].columns or (0, 0)
-        return FIRST_BYTES_PER_CELL * (columns[1] - columns[0] + 1)
+        return FIRST_LINK_BYTES * (columns[1] - columns[0] + 1)
 
     def _read_grid(self) -> None:
         proofs = [self._grid_span(p, first, last) for p, first, last in self.grid_proofs]
