@@ -22,7 +22,7 @@ import time
 from typing import Any
 from urllib.parse import unquote
 
-from synccore.sources.answers import GRID_PARAMS, VALUE_PARAMS
+from synccore.sources.answers import GRID_PARAMS, VALUE_PARAMS, column_letters
 from synccore.standin import (
     FakeApiError,
     FakeSheetsServer,
@@ -30,7 +30,6 @@ from synccore.standin import (
     Spreadsheet,
 )
 from synccore.standin.masks import masked
-from synccore.standin.ranges import column_letters
 from synccore.standin.responses import a1_text, clip, resolve, spreadsheet_response, value_range
 
 from .common import API_KEY, WORKSHEET_TITLE, peak_rss_mb_of

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from synccore import AlbumFilter, AlbumPage, AlbumView, CatalogFacets, CatalogSync
+from synccore import FIELD_LABELS, AlbumFilter, AlbumPage, AlbumView, CatalogFacets, CatalogSync
 
 PAGE_SIZES = (25, 50, 100, 200)
 SPOTIFY_PREFIX = "https://open.spotify.com/"
@@ -60,24 +60,14 @@ def other_url(url: str | None) -> str | None:
     return url if url.lower().startswith(("https://", "http://")) else None
 
 
-LINK_LABELS = {
-    "spotify": "Spotify",
-    "bandcamp": "Bandcamp",
-    "youtube": "YouTube",
-    "amazon": "Amazon",
-    "apple_music": "Apple Music",
-    "google_play": "Google Play",
-}
-
-
 def link_label(service: str) -> str:
-    return LINK_LABELS.get(service) or service.replace("_", " ").title()
+    return FIELD_LABELS.get(service) or service.replace("_", " ").title()
 
 
 def safe_links(album: AlbumView) -> dict[str, str]:
     """The album's links that are plain http(s), labelled for people, in a stable order."""
-    known = [s for s in LINK_LABELS if s in album.links]
-    others = sorted(s for s in album.links if s not in LINK_LABELS)
+    known = [s for s in FIELD_LABELS if s in album.links]  # the tracker's column order
+    others = sorted(s for s in album.links if s not in FIELD_LABELS)
     return {
         link_label(s): album.links[s]
         for s in known + others

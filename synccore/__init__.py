@@ -21,10 +21,12 @@ from .errors import (
 )
 from .models import SyncStage, SyncStatus
 from .operations import Progress, default_user
+from .rows import FIELD_LABELS
 from .service import CatalogSync
 from .status import OperationStatus, RowErrorRecord, SyncSummary
 
 __all__ = [
+    "FIELD_LABELS",
     "AlbumFilter",
     "AlbumPage",
     "AlbumView",

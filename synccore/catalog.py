@@ -10,15 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from .models import Album, AlbumGenre, AlbumWorksheet, Artist, Genre, VocalStyle, Worksheet
-from .rows import normalize_name
+from .rows import ReleaseDate, normalize_name
 from .status import as_utc
-
-MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
 
 
 @dataclass(frozen=True)
@@ -93,16 +89,6 @@ class CatalogFacets:
     albums: int = 0
 
 
-def display_release(year: int | None, month: int | None, day: int | None, text: str) -> str:
-    if year and month and day:
-        return f"{year:04d}-{month:02d}-{day:02d}"
-    if year and month:
-        return f"{MONTHS[month - 1]} {year}"
-    if year:
-        return str(year)
-    return text or "TBA"
-
-
 def search_condition(text: str) -> ColumnElement[bool]:
     """Albums whose title or artist contains `text`, literally and ignoring case.
 
@@ -122,6 +108,16 @@ def search_condition(text: str) -> ColumnElement[bool]:
     )
 
 
+def _listing(
+    link: type[AlbumGenre | AlbumWorksheet],
+    named_id: InstrumentedAttribute[int],
+    named: type[Genre | Worksheet],
+    names: tuple[str, ...],
+) -> Select:
+    """Ids of the albums `link` ties to a `named` row (by `named_id`) with one of `names`."""
+    return select(link.album_id).join(named, named.id == named_id).where(named.name.in_(names))
+
+
 def _filtered(query: Select, f: AlbumFilter) -> Select:
     if not f.include_removed:
         query = query.where(Album.removed_at.is_(None))
@@ -129,18 +125,12 @@ def _filtered(query: Select, f: AlbumFilter) -> Select:
         query = query.where(search_condition(f.search))
     if f.genres:
         query = query.where(
-            Album.id.in_(
-                select(AlbumGenre.album_id)
-                .join(Genre, Genre.id == AlbumGenre.genre_id)
-                .where(Genre.name.in_(f.genres))
-            )
+            Album.id.in_(_listing(AlbumGenre, AlbumGenre.genre_id, Genre, f.genres))
         )
     if f.worksheets:
         query = query.where(
             Album.id.in_(
-                select(AlbumWorksheet.album_id)
-                .join(Worksheet, Worksheet.id == AlbumWorksheet.worksheet_id)
-                .where(Worksheet.name.in_(f.worksheets))
+                _listing(AlbumWorksheet, AlbumWorksheet.worksheet_id, Worksheet, f.worksheets)
             )
         )
     if f.vocal_styles:
@@ -205,6 +195,7 @@ def query_albums(session: Session, f: AlbumFilter, limit: int = 50, offset: int 
         Album.reissue,
         Album.removed_at,
         Album.updated_at,
+        Album.release_precision,
     )
     page = session.execute(
         _filtered(_joined(select(*columns).select_from(Album)), f)
@@ -226,7 +217,7 @@ def query_albums(session: Session, f: AlbumFilter, limit: int = 50, offset: int 
             location=r[4],
             country=r[5],
             album_type=r[6],
-            release=display_release(r[7], r[8], r[9], r[10]),
+            release=ReleaseDate(r[7], r[8], r[9], r[18], r[10] or "").display,
             release_year=r[7],
             spotify_id=r[11],
             spotify_url=r[12],

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from .rows import MONTH_NAMES
+
 DEMO_ALBUMS = 3_000
 HEADER = ["Release Date", "Artist", "Album", "Genre", "Vocal Style", "Country", "Spotify", "Notes"]
 SPOTIFY_COLUMN = HEADER.index("Spotify")
@@ -143,20 +145,7 @@ _COUNTRIES = (
     "Greece",
     "Chile",
 )
-_MONTHS = (
-    "JANUARY",
-    "FEBRUARY",
-    "MARCH",
-    "APRIL",
-    "MAY",
-    "JUNE",
-    "JULY",
-    "AUGUST",
-    "SEPTEMBER",
-    "OCTOBER",
-    "NOVEMBER",
-    "DECEMBER",
-)
+_MONTHS = tuple(name.upper() for name in MONTH_NAMES)  # the tracker's section rows
 
 
 def _spotify_id(rng: random.Random) -> str:

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-NAME_LENGTH = 500
+from .rows import NAME_LENGTH
 
 convention = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -64,62 +64,61 @@ class SyncStage(str, enum.Enum):
     FINALIZING = "finalizing"
 
 
-class Artist(Base):
+class NamedRow:
+    """A name the catalog keeps once (artists, genres, vocal styles, tabs): `name_key` is the
+    form it is matched by, `name` the first spelling seen."""
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)  # columns first
+    name_key: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True, sort_order=-1)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), sort_order=-1)
+
+
+class Artist(NamedRow, Base):
     __tablename__ = "artists"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name_key: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
-    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
 
 
-class Genre(Base):
+class Genre(NamedRow, Base):
     """A genre; `albums` counts the catalog's albums listing it (not removed), refreshed at
     the end of each sync that changed something, so the filter's counts cost no scan."""
 
     __tablename__ = "genres"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name_key: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
-    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     albums: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
-class VocalStyle(Base):
+class VocalStyle(NamedRow, Base):
     __tablename__ = "vocal_styles"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name_key: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
-    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
 
 
-class Worksheet(Base):
+class Worksheet(NamedRow, Base):
     """A tab of the spreadsheet an album was read from (`name_key` is the exact title)."""
 
     __tablename__ = "worksheets"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name_key: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
-    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
 
 
-class AlbumGenre(Base):
+class AlbumLink:
+    """A row tying an album to one of its genres or tabs, in the sheet's order (`position`)."""
+
+    # sort_order: album_id leads the composite primary key, as in the migrations
+    album_id: Mapped[int] = mapped_column(
+        ForeignKey("albums.id", ondelete="CASCADE"), primary_key=True, sort_order=-1
+    )
+    position: Mapped[int] = mapped_column(Integer, sort_order=1)
+
+
+class AlbumGenre(AlbumLink, Base):
     """An album's genres, in the sheet's order (`position`)."""
 
     __tablename__ = "album_genres"
-    album_id: Mapped[int] = mapped_column(
-        ForeignKey("albums.id", ondelete="CASCADE"), primary_key=True
-    )
     genre_id: Mapped[int] = mapped_column(ForeignKey("genres.id"), primary_key=True)
-    position: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_album_genres_genre", "genre_id", "album_id"),)
 
 
-class AlbumWorksheet(Base):
+class AlbumWorksheet(AlbumLink, Base):
     """The tabs an album is listed in, in sheet order (`position`)."""
 
     __tablename__ = "album_worksheets"
-    album_id: Mapped[int] = mapped_column(
-        ForeignKey("albums.id", ondelete="CASCADE"), primary_key=True
-    )
     worksheet_id: Mapped[int] = mapped_column(ForeignKey("worksheets.id"), primary_key=True)
-    position: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_album_worksheets_worksheet", "worksheet_id", "album_id"),)
 
@@ -178,7 +177,19 @@ class Album(Base):
     )
 
 
-class SyncOperation(Base):
+class ResultCountColumns:
+    """The columns of `counters.ResultCounts`, for the live operation and the result (ORM
+    columns need declaring; tests/test_counters.py checks the two lists match)."""
+
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SyncOperation(ResultCountColumns, Base):
     """Live progress of one sync run.
 
     `active_slot` is 1 while the operation is pending or running and NULL afterwards; its
@@ -193,12 +204,6 @@ class SyncOperation(Base):
     stage: Mapped[str | None] = mapped_column(String(20))
     message: Mapped[str] = mapped_column(String(500), default="")
     processed: Mapped[int] = mapped_column(Integer, default=0)
-    total: Mapped[int] = mapped_column(Integer, default=0)
-    created: Mapped[int] = mapped_column(Integer, default=0)
-    updated: Mapped[int] = mapped_column(Integer, default=0)
-    unchanged: Mapped[int] = mapped_column(Integer, default=0)
-    removed: Mapped[int] = mapped_column(Integer, default=0)
-    failed: Mapped[int] = mapped_column(Integer, default=0)
     announced: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     warnings: Mapped[list | None] = mapped_column(JSON)  # texts: header drift, skipped tabs
     worksheets: Mapped[list | None] = mapped_column(JSON)  # per-tab figures (sync.TabReport)
@@ -257,7 +262,7 @@ class SentNotification(Base):
     sent_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
 
-class SyncResult(Base):
+class SyncResult(ResultCountColumns, Base):
     """The outcome of a finished sync, for history; written once when the sync ends."""
 
     __tablename__ = "sync_results"
@@ -272,12 +277,6 @@ class SyncResult(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime)
     finished_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     duration_seconds: Mapped[float] = mapped_column(Float)
-    total: Mapped[int] = mapped_column(Integer)
-    created: Mapped[int] = mapped_column(Integer)
-    updated: Mapped[int] = mapped_column(Integer)
-    unchanged: Mapped[int] = mapped_column(Integer)
-    removed: Mapped[int] = mapped_column(Integer)
-    failed: Mapped[int] = mapped_column(Integer)
     announced: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     warnings: Mapped[list | None] = mapped_column(JSON)
     worksheets: Mapped[list | None] = mapped_column(JSON)

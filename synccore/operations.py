@@ -23,6 +23,7 @@ from sqlalchemy import Table, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .config import Settings
+from .counters import COUNTERS, RESULT_COUNTERS, SyncCounts, counters_of
 from .db import Database, changed_count, rows_changed, session_now
 from .errors import CancelRefused, SyncAlreadyRunning, SyncInterrupted
 from .models import SyncOperation, SyncResult, SyncRowError, SyncStage, SyncStatus
@@ -72,13 +73,7 @@ def claim(
         source=settings.describe_sheet()[:500],
         started_at=now,
         heartbeat_at=now,
-        processed=0,
-        total=0,
-        created=0,
-        updated=0,
-        unchanged=0,
-        removed=0,
-        failed=0,
+        **dict.fromkeys(COUNTERS, 0),
         trigger=trigger,
         awaiting_worker=awaiting_worker,
         run_by_worker=False,
@@ -201,8 +196,13 @@ def fence(s, op_id: int, *, removed: int | None = None) -> None:
         )
 
 
-@dataclass
-class Progress:
+# What progress writes: every counter but `removed`, which the removal transaction records
+# (see `fence`), so the stored count is always the number committed.
+LIVE_COUNTERS = tuple(name for name in COUNTERS if name != "removed")
+
+
+@dataclass(frozen=True)
+class Progress(SyncCounts):
     """A snapshot of progress the engine writes; counters are totals so far.
 
     `removed` is for display only: the operation's stored count is written by the transaction
@@ -211,13 +211,6 @@ class Progress:
 
     stage: SyncStage
     message: str
-    processed: int = 0
-    total: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    failed: int = 0
-    removed: int = 0
 
 
 def write_progress(db: Database, op_id: int, p: Progress) -> bool:
@@ -230,12 +223,7 @@ def write_progress(db: Database, op_id: int, p: Progress) -> bool:
                 status=SyncStatus.RUNNING.value,
                 stage=p.stage.value,
                 message=p.message[:500],
-                processed=p.processed,
-                total=p.total,
-                created=p.created,
-                updated=p.updated,
-                unchanged=p.unchanged,
-                failed=p.failed,
+                **counters_of(p, LIVE_COUNTERS),
                 heartbeat_at=db.now(),
             )
         )
@@ -307,14 +295,7 @@ def finish(
     if report is not None:  # announced, warnings, worksheets (sync.FetchResult.report)
         values.update(report)
     if progress is not None:
-        values.update(
-            processed=progress.processed,
-            total=progress.total,
-            created=progress.created,
-            updated=progress.updated,
-            unchanged=progress.unchanged,
-            failed=progress.failed,
-        )
+        values.update(counters_of(progress, LIVE_COUNTERS))
     with db.write() as s:
         values["finished_at"] = now = db.server_time(s)
         where = [SyncOperation.id == op_id, SyncOperation.active_slot == ACTIVE]
@@ -342,12 +323,7 @@ def finish(
                 started_at=op.started_at,
                 finished_at=now,
                 duration_seconds=max(0.0, (now - op.started_at).total_seconds()),
-                total=op.total,
-                created=op.created,
-                updated=op.updated,
-                unchanged=op.unchanged,
-                removed=op.removed,
-                failed=op.failed,
+                **counters_of(op, RESULT_COUNTERS),
                 announced=op.announced,
                 warnings=op.warnings,
                 worksheets=op.worksheets,

@@ -38,7 +38,7 @@ FIELDS = (
 # tabs of the tracker have no Google Play column, and saying so every time would be noise).
 REPORTED_FIELDS = ("release_date", "genre", "vocal_style", "location", "album_type", "spotify")
 
-NAME_LENGTH = 500  # the DB columns for names, keys and facets (models.NAME_LENGTH)
+NAME_LENGTH = 500  # the longest name, key or facet the catalog stores (its column size)
 LOCATION_LENGTH = 200  # albums.location
 ALBUM_TYPE_LENGTH = 100  # albums.album_type
 RELEASE_TEXT_LENGTH = 200  # albums.release_text
@@ -54,7 +54,7 @@ ERROR_VALUE_COUNT = 50  # a row can be 18,000 cells wide; keep what a person can
 ERROR_VALUES_TOTAL = 2_000
 TRUNCATED = "…[truncated]"
 
-_LABELS = {
+FIELD_LABELS = {  # a field's header in the tracker, and its name on pages
     "release_date": "Release Date",
     "artist": "Artist",
     "album": "Album",
@@ -223,7 +223,7 @@ _BUILTIN_TABLE: dict[str, tuple[int, str]] = {
 }
 _FIELD_TOKENS = (
     {_header_token(f): f for f in FIELDS}
-    | {_header_token(v): f for f, v in _LABELS.items()}
+    | {_header_token(v): f for f, v in FIELD_LABELS.items()}
     | {_header_token(w): f for w, f in _FIELD_WORDS.items()}
 )
 
@@ -335,8 +335,8 @@ def _header_problem(
     )
     if closest is not None:
         _, raw, found = closest
-        have = ", ".join(_LABELS[f] for f in FIELDS if f in found)
-        missing = " and ".join(_LABELS[f] for f in ("artist", "album") if f not in found)
+        have = ", ".join(FIELD_LABELS[f] for f in FIELDS if f in found)
+        missing = " and ".join(FIELD_LABELS[f] for f in ("artist", "album") if f not in found)
         message += f" Row {raw.number} looks closest: it has {have} but no {missing} column."
     shown = [raw for raw in candidates if any(_cell_text(v) for v in raw.values)][:5]
     if shown:
@@ -392,11 +392,12 @@ def normalize_name(text: str) -> str:
     return " ".join(folded.split())
 
 
-def album_key(spotify_id: str | None, artist: str, title: str) -> str:
-    """The album's identity: its Spotify id when known, else its normalized artist and title."""
+def album_key(spotify_id: str | None, artist_key: str, title_key: str) -> str:
+    """The album's identity: its Spotify id when known, else its artist and title in
+    `normalize_name`'s form (the caller has them already)."""
     if spotify_id:
         return "spotify:" + spotify_id
-    return "name:" + normalize_name(artist) + "\x1f" + normalize_name(title)
+    return "name:" + artist_key + "\x1f" + title_key
 
 
 _SPOTIFY_ALBUM = re.compile(
@@ -453,13 +454,17 @@ class ReleaseDate:
 
     @property
     def display(self) -> str:
-        """What a person reads: "2025-03-14", "March 2025", "2025", or the text ("TBA" if none)."""
-        if self.precision == DAY:
-            return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
-        if self.precision == MONTH and self.month is not None:
-            return f"{MONTH_NAMES[self.month - 1]} {self.year}"
-        if self.precision == YEAR:
-            return str(self.year)
+        """What a person reads: "2025-03-14", "March 2025", "2025", or the text ("TBA" if none).
+
+        Judged by the parts present, not `precision`: rows stored by older releases may have a
+        precision without the parts (the catalog shows stored dates through this too)."""
+        year, month, day = self.year, self.month, self.day
+        if year and month and day:
+            return f"{year:04d}-{month:02d}-{day:02d}"
+        if year and month:
+            return f"{MONTH_NAMES[month - 1]} {year}"
+        if year:
+            return str(year)
         return self.text or "TBA"
 
 
@@ -725,68 +730,34 @@ _HASH_VERSION = "v2"
 
 def content_hash(row: AlbumRow, worksheets: tuple[str, ...] | None = None) -> str:
     """blake2b-128 over every field stored from a row (and the tabs it is in), so an
-    unchanged album can be skipped; see `_hash_fields`."""
-    return _hash_fields(
-        row.key,
-        row.title,
-        row.artist,
-        row.location,
-        row.country,
-        row.genres,
-        row.vocal_style,
-        row.album_type,
-        row.release,
-        row.spotify_id,
-        row.spotify_url,
-        row.links,
-        row.debut,
-        row.reissue,
-        row.worksheets if worksheets is None else worksheets,
-    )
+    unchanged album can be skipped.
 
-
-def _hash_fields(
-    key: str,
-    title: str,
-    artist: str,
-    location: str | None,
-    country: str | None,
-    genres: tuple[str, ...],
-    vocal_style: str | None,
-    album_type: str | None,
-    release: ReleaseDate,
-    spotify_id: str | None,
-    spotify_url: str | None,
-    links: tuple[tuple[str, str], ...],
-    debut: bool,
-    reissue: bool,
-    worksheets: tuple[str, ...],
-) -> str:
-    """The sheet row number is left out on purpose: inserting one row near the top of the sheet
+    The sheet row number is left out on purpose: inserting one row near the top of the sheet
     would otherwise mark every album below it as changed. Fields are NUL-joined (cells never
     contain NUL after cleaning), lists joined with \x1e, and None is ""."""
+    release = row.release
     payload = "\x00".join(
         (
             _HASH_VERSION,
-            key,
-            title,
-            artist,
-            location or "",
-            country or "",
-            "\x1e".join(genres),
-            vocal_style or "",
-            album_type or "",
+            row.key,
+            row.title,
+            row.artist,
+            row.location or "",
+            row.country or "",
+            "\x1e".join(row.genres),
+            row.vocal_style or "",
+            row.album_type or "",
             release.precision,
             str(release.year or ""),
             str(release.month or ""),
             str(release.day or ""),
             release.text,
-            spotify_id or "",
-            spotify_url or "",
-            "\x1e".join(f"{s}\x1f{u}" for s, u in links),
-            "D" if debut else "",
-            "R" if reissue else "",
-            "\x1e".join(worksheets),
+            row.spotify_id or "",
+            row.spotify_url or "",
+            "\x1e".join(f"{s}\x1f{u}" for s, u in row.links),
+            "D" if row.debut else "",
+            "R" if row.reissue else "",
+            "\x1e".join(row.worksheets if worksheets is None else worksheets),
         )
     )
     return blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
@@ -985,7 +956,7 @@ def parse_row(
 
     release = parse_release_date(_cell(values, columns.release_date))
     spotify_id, spotify_url = _spotify(raw, columns, values)
-    key = "spotify:" + spotify_id if spotify_id else "name:" + artist_key + "\x1f" + title_key
+    key = album_key(spotify_id, artist_key, title_key)
     if len(key) > MAX_KEY_BYTES // 4 and len(key.encode("utf-8")) > MAX_KEY_BYTES:
         return row_error(
             raw,
@@ -1000,7 +971,7 @@ def parse_row(
     country = rules.country(location)
     link_pairs = tuple(sorted(links.items()))
     tabs = (worksheet,) if worksheet else ()
-    return AlbumRow(
+    row = AlbumRow(
         raw.number,
         key,
         title,
@@ -1020,24 +991,10 @@ def parse_row(
         debut,
         reissue,
         tabs,
-        _hash_fields(
-            key,
-            title,
-            artist,
-            location,
-            country,
-            genres,
-            vocal_style,
-            album_type,
-            release,
-            spotify_id,
-            spotify_url,
-            link_pairs,
-            debut,
-            reissue,
-            tabs,
-        ),
+        "",  # content_hash: below, from the row itself
     )
+    object.__setattr__(row, "content_hash", content_hash(row))  # new, not yet shared
+    return row
 
 
 def _stored_values(row: AlbumRow) -> tuple[str, ...]:
@@ -1061,21 +1018,3 @@ def duplicate_error(row: AlbumRow, winner_row: int, worksheet: str | None = None
     """The RowError for an album row that lost to a later row with the same key."""
     reason = f"Duplicate of row {winner_row}: the later row was used"
     return RowError(row.row_number, reason, _stored_values(row), worksheet)
-
-
-def dedupe_last_wins(rows: Iterable[AlbumRow]) -> tuple[list[AlbumRow], list[RowError]]:
-    """Keep the last row of each key (the most recent edit is usually lower in the sheet);
-    every earlier row with that key becomes a RowError naming the row that was used."""
-    rows = list(rows)
-    last = {row.key: index for index, row in enumerate(rows)}
-    if len(last) == len(rows):
-        return rows, []
-    kept: list[AlbumRow] = []
-    errors: list[RowError] = []
-    for index, row in enumerate(rows):
-        winner = last[row.key]
-        if winner == index:
-            kept.append(row)
-        else:
-            errors.append(duplicate_error(row, rows[winner].row_number))
-    return kept, errors

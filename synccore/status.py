@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, overload
 
+from .counters import RESULT_COUNTERS, ResultCounts, SyncCounts, counters_of
 from .models import SyncOperation, SyncResult, SyncRowError, SyncStatus
 
 
@@ -29,20 +30,13 @@ def utcnow() -> datetime:
 
 
 @dataclass(frozen=True)
-class OperationStatus:
+class OperationStatus(SyncCounts):
     """One sync operation's live state: what the 2 s rerun renders."""
 
     id: int
     status: SyncStatus
     stage: str | None
     message: str
-    processed: int
-    total: int
-    created: int
-    updated: int
-    unchanged: int
-    removed: int
-    failed: int
     triggered_by: str
     source: str
     error: str | None
@@ -79,31 +73,16 @@ class OperationStatus:
     def from_row(cls, op: SyncOperation) -> OperationStatus:
         return cls(
             id=op.id,
-            status=SyncStatus(op.status),
             stage=op.stage,
-            message=op.message,
-            processed=op.processed,
-            total=op.total,
-            created=op.created,
-            updated=op.updated,
-            unchanged=op.unchanged,
-            removed=op.removed,
-            failed=op.failed,
-            triggered_by=op.triggered_by,
-            source=op.source,
-            error=op.error,
+            **counters_of(op),
+            **_outcome_fields(op),
             cancel_requested=op.cancel_requested,
-            started_at=as_utc(op.started_at),
             heartbeat_at=as_utc(op.heartbeat_at),
-            finished_at=as_utc(op.finished_at),
-            announced=op.announced or 0,
-            warnings=tuple(op.warnings or ()),
-            worksheets=tuple(op.worksheets or ()),
         )
 
 
 @dataclass(frozen=True)
-class SyncSummary:
+class SyncSummary(ResultCounts):
     """A finished sync, as History shows it."""
 
     operation_id: int
@@ -115,12 +94,6 @@ class SyncSummary:
     started_at: datetime
     finished_at: datetime
     duration_seconds: float
-    total: int
-    created: int
-    updated: int
-    unchanged: int
-    removed: int
-    failed: int
     announced: int = 0
     warnings: tuple[str, ...] = ()
     worksheets: tuple[dict[str, Any], ...] = ()
@@ -152,26 +125,28 @@ class SyncSummary:
     ) -> SyncSummary:
         return cls(
             operation_id=r.operation_id,
-            status=SyncStatus(r.status),
-            message=r.message,
-            error=r.error,
-            triggered_by=r.triggered_by,
-            source=r.source,
-            started_at=as_utc(r.started_at),
-            finished_at=as_utc(r.finished_at),
             duration_seconds=r.duration_seconds,
-            total=r.total,
-            created=r.created,
-            updated=r.updated,
-            unchanged=r.unchanged,
-            removed=r.removed,
-            failed=r.failed,
-            announced=r.announced or 0,
-            warnings=tuple(r.warnings or ()),
-            worksheets=tuple(r.worksheets or ()),
+            **counters_of(r, RESULT_COUNTERS),
+            **_outcome_fields(r),
             trigger=trigger,
             run_by_worker=bool(run_by_worker),
         )
+
+
+def _outcome_fields(row: SyncOperation | SyncResult) -> dict[str, Any]:
+    """What an operation and its result both record, as their views carry it."""
+    return dict(
+        status=SyncStatus(row.status),
+        message=row.message,
+        error=row.error,
+        triggered_by=row.triggered_by,
+        source=row.source,
+        started_at=as_utc(row.started_at),
+        finished_at=as_utc(row.finished_at),
+        announced=row.announced or 0,
+        warnings=tuple(row.warnings or ()),
+        worksheets=tuple(row.worksheets or ()),
+    )
 
 
 TRIGGER_LABELS = {"dashboard": "Person (dashboard)", "cli": "Command line", "schedule": "Schedule"}

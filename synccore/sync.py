@@ -22,7 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from operator import attrgetter
 from typing import IO
 
@@ -60,6 +60,7 @@ from .sources import open_source
 from .sources.base import RawRow, SheetSource, Tab, read_source_tab, source_tabs
 from .status import utcnow
 from .upserts import LookupCache, refresh_genre_counts, write_albums
+from .winners import MAX_TABS, Winners
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +77,17 @@ REMOVAL_HOOK_ENV = "SYNCCORE_TEST_REMOVAL_HOOK"
 
 @dataclass
 class Counts:
+    """The engine's running tally: the counters (`counters.SyncCounts`) it adds to as it goes;
+    the sheet gives `total`, the row error log `failed`."""
+
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
     processed: int = 0
+
+    def progress(self, stage: SyncStage, message: str, *, total: int, failed: int) -> Progress:
+        return Progress(stage, message, total=total, failed=failed, **asdict(self))
 
 
 class RowErrorLog:
@@ -130,11 +137,9 @@ class FetchResult:
 
     spool: IO[bytes]
     chunks: int
-    winners: dict[int, int]  # hash(album key) -> packed winner (see `_winner`)
+    winners: Winners = field(default_factory=Winners)
     errors: RowErrorLog = field(default_factory=RowErrorLog)
     rows_read: int = 0
-    # hash(album key) -> bit mask of the tabs it is listed in, for albums in several tabs
-    multi: dict[int, int] = field(default_factory=dict)
     tabs: list[TabReport] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     announced: int = 0
@@ -185,15 +190,12 @@ def fetch_message(source: SheetSource) -> str:
     return getattr(source, "fetch_message", "Fetching albums from Google Sheets")
 
 
-MAX_TABS = 4096  # tab indexes are packed into 12 bits of a winner
-
-
 def fetch_and_parse(source: SheetSource, settings: Settings, reporter: Reporter) -> FetchResult:
     """Read every selected tab, parsing as chunks arrive; spool albums to disk."""
     verb = fetch_message(source)
     reporter.update(Progress(SyncStage.FETCHING, f"{verb}..."), force=True)
     spool = tempfile.TemporaryFile(prefix="synccore-spool-")
-    result = FetchResult(spool=spool, chunks=0, winners={})
+    result = FetchResult(spool=spool, chunks=0)
     rules = RowRules.from_settings(settings.color_flags, settings.location_countries)
     listener = _FetchListener(reporter, verb)
     tabs = source_tabs(source, listener)[:MAX_TABS]
@@ -308,7 +310,7 @@ def _parse_chunk(
     report: TabReport,
 ) -> None:
     albums: list[tuple] = []
-    winners, errors, multi = result.winners, result.errors, result.multi
+    winners, errors = result.winners, result.errors
     for raw in chunk:
         parsed = parse_row(raw, columns, rules, title)
         if parsed is None:
@@ -323,12 +325,7 @@ def _parse_chunk(
             continue
         assert isinstance(parsed, AlbumRow)
         report.albums += 1
-        key = hash(parsed.key)
-        previous = winners.get(key)
-        if previous is None or _tab_of(previous) == tab:
-            winners[key] = _winner(parsed, tab)  # a later row in the same tab wins
-        else:  # listed in an earlier tab too, which gives its fields: normal in the tracker
-            multi[key] = multi.get(key, 1 << _tab_of(previous)) | (1 << tab)
+        winners.add(parsed.key, parsed.content_hash, tab, parsed.row_number)
         albums.append((tab, _as_tuple(parsed)))
     if albums:
         pickle.dump(albums, result.spool, protocol=pickle.HIGHEST_PROTOCOL)
@@ -362,31 +359,7 @@ def read_spool(fetched: FetchResult) -> Iterator[list[tuple]]:
         yield pickle.load(fetched.spool)
 
 
-# A winner is one int per album key, so a 1.25-million-row sheet's map stays small: the row
-# number of the row that wins (bits 0-31), its tab's index (bits 32-43), whether the catalog
-# already holds exactly that content (bit 44, set by `plan_removals`), and the hash of its
-# content hash (bits 45 up).
-_ROW_BITS = 0xFFFF_FFFF
-_TAB_SHIFT = 32
-_TAB_BITS = MAX_TABS - 1
-_UNCHANGED = 1 << 44
-_HASH_SHIFT = 45
-_HASH_BITS = 0xFFFF_FFFF_FFFF_FFFF
-
-
-def _winner(album: AlbumRow, tab: int) -> int:
-    return (
-        ((hash(album.content_hash) & _HASH_BITS) << _HASH_SHIFT)
-        | (tab << _TAB_SHIFT)
-        | album.row_number
-    )
-
-
-def _tab_of(winner: int) -> int:
-    return (winner >> _TAB_SHIFT) & _TAB_BITS
-
-
-def plan_removals(db: Database, fetched: FetchResult | dict[int, int]) -> tuple[list[int], int]:
+def plan_removals(db: Database, fetched: FetchResult) -> tuple[list[int], int]:
     """Ids of catalog albums no longer in the sheet, and how many albums the catalog has.
 
     An album listed in a tab that was skipped this time is kept. The same pass marks each
@@ -394,11 +367,8 @@ def plan_removals(db: Database, fetched: FetchResult | dict[int, int]) -> tuple[
     stage skips it without a query (the common case of a re-sync); albums listed in several
     tabs are left to the write stage, which compares their full hash.
     """
-    if isinstance(fetched, dict):  # the winners alone (single-tab callers)
-        winners, multi, kept = fetched, {}, set()
-    else:
-        winners, multi = fetched.winners, fetched.multi
-        kept = _albums_in_tabs(db, fetched.skipped_tabs)
+    winners = fetched.winners
+    kept = _albums_in_tabs(db, fetched.skipped_tabs)
     gone: list[int] = []
     active = 0
     with db.session() as s:
@@ -411,12 +381,8 @@ def plan_removals(db: Database, fetched: FetchResult | dict[int, int]) -> tuple[
             if removed_at is not None:
                 continue  # a removed album back in the sheet is written, to restore it
             active += 1
-            winner = winners.get(hash(key))
-            if winner is None:
-                if album_id not in kept:
-                    gone.append(album_id)
-            elif winner >> _HASH_SHIFT == hash(stored_hash) & _HASH_BITS and hash(key) not in multi:
-                winners[hash(key)] = winner | _UNCHANGED
+            if not winners.mark_unchanged(key, stored_hash) and album_id not in kept:
+                gone.append(album_id)
     return gone, active
 
 
@@ -575,14 +541,10 @@ def sync_albums(
             _report_batch(reporter, counts, total, len(errors))
         reporter.check_stop()
         reporter.update(
-            Progress(
+            counts.progress(
                 SyncStage.FINALIZING,
                 "Finalizing synchronization...",
-                processed=counts.processed,
                 total=total,
-                created=counts.created,
-                updated=counts.updated,
-                unchanged=counts.unchanged,
                 failed=len(errors),
             ),
             force=True,
@@ -602,23 +564,20 @@ def _changed_winners(
     """The chunk's albums that need writing: winners of their key whose content the catalog
     does not already hold. Unchanged ones are counted; losing duplicates within a tab become
     row errors; the same album in a later tab is part of its winner (it records the tab)."""
-    winners, multi = fetched.winners, fetched.multi
     changed: list[AlbumRow] = []
     for tab, values in chunk:
-        key = hash(values[_KEY_AT])
-        winner = winners[key]
-        if _tab_of(winner) != tab:
+        winner = fetched.winners.get(values[_KEY_AT])
+        if winner.tab != tab:
             continue
-        if winner & _ROW_BITS != values[_ROW_AT]:
+        if winner.row != values[_ROW_AT]:
             name = fetched.tabs[tab].name
-            errors.append(duplicate_error(_from_tuple(values), winner & _ROW_BITS, name), tab)
+            errors.append(duplicate_error(_from_tuple(values), winner.row, name), tab)
             fetched.tabs[tab].row_errors += 1
-        elif winner & _UNCHANGED:
+        elif winner.unchanged:
             counts.unchanged += 1
             counts.processed += 1
-        elif key in multi:
-            mask = multi[key]
-            tabs = tuple(t.name for i, t in enumerate(fetched.tabs) if mask >> i & 1)
+        elif winner.tabs:
+            tabs = tuple(t.name for i, t in enumerate(fetched.tabs) if winner.tabs >> i & 1)
             changed.append(with_worksheets(_from_tuple(values), tabs))
         else:
             changed.append(_from_tuple(values))
@@ -627,14 +586,10 @@ def _changed_winners(
 
 def _report_batch(reporter: Reporter, counts: Counts, total: int, failed: int) -> None:
     reporter.update(
-        Progress(
+        counts.progress(
             SyncStage.PROCESSING,
             f"Syncing album {counts.processed:,} of {total:,}...",
-            processed=counts.processed,
             total=total,
-            created=counts.created,
-            updated=counts.updated,
-            unchanged=counts.unchanged,
             failed=failed,
         )
     )
@@ -816,17 +771,7 @@ def _finish(db: Database, op_id: int, *args, **kwargs) -> None:
 
 def _final_progress(reporter: Reporter, counts: Counts, failed: int) -> Progress:
     total = reporter.current.total if reporter.current else counts.processed
-    return Progress(
-        SyncStage.FINALIZING,
-        "",
-        processed=counts.processed,
-        total=total,
-        created=counts.created,
-        updated=counts.updated,
-        unchanged=counts.unchanged,
-        failed=failed,
-        removed=counts.removed,
-    )
+    return counts.progress(SyncStage.FINALIZING, "", total=total, failed=failed)
 
 
 def _operation_forced(db: Database, op_id: int) -> bool:

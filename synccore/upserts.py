@@ -122,7 +122,7 @@ def _album_values(r: AlbumRow, cache: LookupCache) -> dict:
         "release_month": rel.month,
         "release_day": rel.day,
         "release_precision": rel.precision,
-        "release_sort": f"{rel.year or 0:04d}-{rel.month or 0:02d}-{rel.day or 0:02d}",
+        "release_sort": rel.sort_key,
         "release_text": (rel.text or "")[:200],
         "spotify_id": r.spotify_id,
         "spotify_url": r.spotify_url,

@@ -7,7 +7,6 @@ must run, so an unreachable server fails the run instead of hiding.
 
 from __future__ import annotations
 
-import csv
 import os
 import uuid
 from pathlib import Path
@@ -15,8 +14,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from synccore import CatalogSync, load_settings
 from synccore.db import normalize_url
 from synccore.standin import FakeSheetsServer
+
+from .support.albums import album, write_sheet_csv
 
 # google-auth's Application Default Credentials probe the GCE metadata server (a link-local
 # address) when nothing else is configured; tests must only talk to 127.0.0.1.
@@ -26,7 +28,6 @@ os.environ.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
 POSTGRES_URL = os.environ.get(
     "SYNCCORE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-HEADER = ["Release Date", "Artist", "Album", "Genre", "Vocal Style", "Country", "Spotify"]
 
 
 def _postgres_problem() -> str | None:
@@ -77,39 +78,34 @@ def database_url(request) -> str:
     return request.getfixturevalue(name)
 
 
-def write_sheet_csv(path: Path, rows: list[list], header: list[str] = HEADER) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def album(n: int, **overrides) -> list:
-    """A valid sheet row for album number n; override any column by its field name."""
-    row = {
-        "date": f"2025-03-{(n % 28) + 1:02d}",
-        "artist": f"Artist {n}",
-        "album": f"Album {n}",
-        "genre": ["Death Metal", "Doom", "Post-Rock"][n % 3],
-        "vocals": ["Harsh", "Clean", "Mixed"][n % 3],
-        "country": ["Sweden", "Finland", "Japan"][n % 3],
-        "spotify": "",
-    }
-    row.update(overrides)
-    return [
-        row["date"],
-        row["artist"],
-        row["album"],
-        row["genre"],
-        row["vocals"],
-        row["country"],
-        row["spotify"],
-    ]
-
-
 @pytest.fixture
 def fake_sheets():
     """A fake Sheets API v4 on 127.0.0.1 for one test."""
     with FakeSheetsServer() as server:
         yield server
+
+
+# -- the dashboard's AppTest tests --------------------------------------------------------------
+
+
+@pytest.fixture
+def sheet(tmp_path: Path) -> Path:
+    """A CSV sheet of 12 albums; a module that needs another sheet overrides this fixture."""
+    return write_sheet_csv(tmp_path / "sheet.csv", [album(n) for n in range(12)])
+
+
+@pytest.fixture
+def secrets(tmp_path: Path, sheet: Path) -> dict[str, str]:
+    """The dashboard's settings (as st.secrets): `sheet` into a SQLite file."""
+    return {
+        "SYNCCORE_DATABASE_URL": f"sqlite:///{tmp_path / 'catalog.db'}",
+        "SYNCCORE_SHEET": str(sheet),
+    }
+
+
+@pytest.fixture
+def other(secrets: dict[str, str]):
+    """Another tab, user or process on the same catalog, through synccore's real API."""
+    sync = CatalogSync(load_settings(secrets, environ={}))
+    yield sync
+    sync.close()

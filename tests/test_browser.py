@@ -23,7 +23,8 @@ from dashboard.lastsync import last_synced_html  # noqa: E402
 from synccore import CatalogSync, load_settings  # noqa: E402
 from synccore.standin import FakeSheetsServer, FakeWorksheet  # noqa: E402
 
-from .browser_support import (  # noqa: E402
+from .support.albums import HEADER, album  # noqa: E402
+from .support.browser import (  # noqa: E402
     FrameCounter,
     StreamlitServer,
     launch_chromium,
@@ -31,9 +32,8 @@ from .browser_support import (  # noqa: E402
     screenshot,
     wait_for_app_run,
 )
-from .conftest import HEADER, album  # noqa: E402
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 EXPECT_TIMEOUT_MS = 15_000  # a generous wait on a busy machine, not a speed check
 
 SHEET_KEY = "browser0test0sheet0key000000"

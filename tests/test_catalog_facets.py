@@ -6,7 +6,7 @@ import warnings
 
 from synccore import CatalogSync, load_settings
 
-from .conftest import album, write_sheet_csv
+from .support.albums import album, write_sheet_csv
 
 
 def test_facets_list_each_choice_once_sorted_without_warnings(database_url, tmp_path):

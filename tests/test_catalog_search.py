@@ -14,7 +14,7 @@ from alembic import command
 from synccore import AlbumFilter, CatalogSync, load_settings
 from synccore.db import _alembic_config, normalize_url
 
-from .conftest import album, write_sheet_csv
+from .support.albums import album, write_sheet_csv
 
 TITLES = [
     "100% Pure",

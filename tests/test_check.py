@@ -7,6 +7,7 @@ import re
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from synccore import operations
@@ -15,8 +16,10 @@ from synccore.db import Database
 from synccore.models import SyncOperation
 from synccore.status import utcnow
 
-from .conftest import album, write_sheet_csv
-from .test_cli import synccore
+from .support.albums import album, write_sheet_csv
+from .support.processes import run_synccore
+
+pytestmark = pytest.mark.slow  # real processes
 
 
 def _env(tmp_path, **extra):
@@ -25,37 +28,37 @@ def _env(tmp_path, **extra):
 
 
 def test_never_synced_is_2(tmp_path):
-    done = synccore(tmp_path, "check")
+    done = run_synccore(tmp_path, "check")
     assert done.returncode == 2, done.stderr
     assert done.stdout == "STALE: the catalog was never synced successfully\n"
 
 
 def test_healthy_after_a_sync_is_0_and_json_has_the_facts(tmp_path):
     env = _env(tmp_path)
-    assert synccore(tmp_path, "sync", env=env).returncode == 0
-    done = synccore(tmp_path, "check", env=env)
+    assert run_synccore(tmp_path, "sync", env=env).returncode == 0
+    done = run_synccore(tmp_path, "check", env=env)
     assert done.returncode == 0, done.stdout
     assert done.stdout.startswith("OK: last successful sync ")
-    data = json.loads(synccore(tmp_path, "check", "--json", env=env).stdout)
+    data = json.loads(run_synccore(tmp_path, "check", "--json", env=env).stdout)
     assert data["code"] == 0 and data["last_outcome"]["status"] == "completed"
     assert data["last_success_at"] and data["schedule"] is None and data["stale"] is False
 
 
 def test_last_sync_failed_is_1(tmp_path):
     env = _env(tmp_path)
-    assert synccore(tmp_path, "sync", env=env).returncode == 0
+    assert run_synccore(tmp_path, "sync", env=env).returncode == 0
     env["SYNCCORE_SHEET"] = str(tmp_path / "gone.csv")
-    assert synccore(tmp_path, "sync", env=env).returncode == 1
-    done = synccore(tmp_path, "check", env=env)
+    assert run_synccore(tmp_path, "sync", env=env).returncode == 1
+    done = run_synccore(tmp_path, "check", env=env)
     assert done.returncode == 1
     assert done.stdout.startswith("FAILED: the last sync (#2) failed: Sync failed: The CSV file")
 
 
 def test_stale_is_2(tmp_path):
     env = _env(tmp_path, SYNCCORE_STALE_AFTER="1s")
-    assert synccore(tmp_path, "sync", env=env).returncode == 0
+    assert run_synccore(tmp_path, "sync", env=env).returncode == 0
     time.sleep(1.5)
-    done = synccore(tmp_path, "check", env=env)
+    done = run_synccore(tmp_path, "check", env=env)
     assert done.returncode == 2
     assert re.fullmatch(
         r"STALE: the catalog is stale: last successful sync \d+ s ago \(limit 1s\)\n", done.stdout
@@ -64,7 +67,7 @@ def test_stale_is_2(tmp_path):
 
 def test_active_sync_with_a_stale_heartbeat_is_3_and_check_does_not_retire_it(tmp_path):
     env = _env(tmp_path)
-    assert synccore(tmp_path, "sync", env=env).returncode == 0
+    assert run_synccore(tmp_path, "sync", env=env).returncode == 0
     url = f"sqlite:///{tmp_path / 'catalog.db'}"
     db = Database(url)
     op_id = operations.claim(db, Settings(database_url=url), "alice")
@@ -74,7 +77,7 @@ def test_active_sync_with_a_stale_heartbeat_is_3_and_check_does_not_retire_it(tm
             .where(SyncOperation.id == op_id)
             .values(heartbeat_at=utcnow() - timedelta(seconds=90))
         )
-    done = synccore(tmp_path, "check", env=env)
+    done = run_synccore(tmp_path, "check", env=env)
     assert done.returncode == 3
     assert re.match(f"STUCK: sync #{op_id} is active but its heartbeat is 9\\d s old", done.stdout)
     assert operations.active_operation(db).id == op_id  # only reported
@@ -83,15 +86,15 @@ def test_active_sync_with_a_stale_heartbeat_is_3_and_check_does_not_retire_it(tm
 def test_schedule_without_a_worker_is_3_and_wins_over_a_failure(tmp_path):
     env = _env(tmp_path, SYNCCORE_SCHEDULE="every 6h")
     env["SYNCCORE_SHEET"] = str(tmp_path / "gone.csv")
-    assert synccore(tmp_path, "sync", env=env).returncode == 1
-    done = synccore(tmp_path, "check", env=env)
+    assert run_synccore(tmp_path, "sync", env=env).returncode == 1
+    done = run_synccore(tmp_path, "check", env=env)
     assert done.returncode == 3
     assert done.stdout.startswith("STUCK: no worker is running for the schedule (every 6h); ")
     assert "the last sync (#1) failed" in done.stdout
 
 
 def test_unreachable_database_is_3(tmp_path):
-    done = synccore(
+    done = run_synccore(
         tmp_path,
         "check",
         env={"SYNCCORE_DATABASE_URL": "postgresql://u:hunter2secret@127.0.0.1:9/none"},
@@ -101,6 +104,6 @@ def test_unreachable_database_is_3(tmp_path):
 
 
 def test_bad_schedule_is_a_configuration_problem(tmp_path):
-    done = synccore(tmp_path, "check", env={"SYNCCORE_SCHEDULE": "every day"})
+    done = run_synccore(tmp_path, "check", env={"SYNCCORE_SCHEDULE": "every day"})
     assert done.returncode == 3
     assert "Configuration problem: SYNCCORE_SCHEDULE must be" in done.stderr

@@ -20,8 +20,10 @@ from synccore.config import Settings
 from synccore.db import Database
 from synccore.models import SyncStatus
 
-from .conftest import album, write_sheet_csv
-from .test_cli import synccore
+from .support.albums import album, write_sheet_csv
+from .support.processes import run_synccore
+
+pytestmark = pytest.mark.slow  # real processes
 
 # Raw control bytes a terminal acts on: C0 (newline aside, which the CLI itself prints), DEL
 # and C1 (U+0080-U+009F, e.g. U+009B, the one-character CSI).
@@ -53,14 +55,14 @@ def assert_no_raw_controls(*outputs: str) -> None:
 def test_sheet_text_is_printed_with_control_characters_escaped(tmp_path):
     sheet = write_sheet_csv(tmp_path / "sheet.csv", hostile_rows())
     env = {"SYNCCORE_SHEET": str(sheet)}
-    done = synccore(tmp_path, "sync", env=env)
+    done = run_synccore(tmp_path, "sync", env=env)
     assert done.returncode == 0, done.stderr
     assert "row 6: Missing artist name" in done.stdout
-    listed = synccore(tmp_path, "albums", env=env)
+    listed = run_synccore(tmp_path, "albums", env=env)
     assert listed.returncode == 0, listed.stderr
     outputs = [done.stdout, done.stderr, listed.stdout, listed.stderr]
     for command in ("status", "history"):
-        shown = synccore(tmp_path, command, env=env)
+        shown = run_synccore(tmp_path, command, env=env)
         assert shown.returncode == 0, shown.stderr
         outputs += [shown.stdout, shown.stderr]
     assert_no_raw_controls(*outputs)
@@ -75,8 +77,8 @@ def test_sheet_text_is_printed_with_control_characters_escaped(tmp_path):
 def test_json_output_keeps_the_text_and_escapes_every_control(tmp_path):
     sheet = write_sheet_csv(tmp_path / "sheet.csv", hostile_rows())
     env = {"SYNCCORE_SHEET": str(sheet)}
-    assert synccore(tmp_path, "sync", env=env).returncode == 0
-    listed = synccore(tmp_path, "albums", "--json", env=env)
+    assert run_synccore(tmp_path, "sync", env=env).returncode == 0
+    listed = run_synccore(tmp_path, "albums", "--json", env=env)
     assert_no_raw_controls(listed.stdout)  # json leaves DEL and C1 raw unless told
     artists = {a["artist"] for a in json.loads(listed.stdout)["albums"]}
     assert {f"Evil{CLIPBOARD}Band", "C1\x9b31mRed", HEBREW} <= artists
@@ -89,11 +91,11 @@ def test_status_and_history_escape_failure_messages_and_user_names(tmp_path):
     operations.finish(db, op_id, SyncStatus.CANCELLED, "Sync cancelled.")
     db.dispose()
     env = {"SYNCCORE_SHEET": str(tmp_path / f"gone{CLEAR}.csv")}
-    failed = synccore(tmp_path, "sync", env=env)
+    failed = run_synccore(tmp_path, "sync", env=env)
     assert failed.returncode == 1
     assert "gone\\x1b[2J.csv" in failed.stdout
-    status = synccore(tmp_path, "status", env=env)
-    history = synccore(tmp_path, "history", env=env)
+    status = run_synccore(tmp_path, "status", env=env)
+    history = run_synccore(tmp_path, "history", env=env)
     assert "gone\\x1b[2J.csv" in status.stdout
     assert "by eve\\x1b]0;owned\\x07" in history.stdout
     assert_no_raw_controls(failed.stdout, failed.stderr, status.stdout, history.stdout)
@@ -116,7 +118,7 @@ def test_sqlite_folder_blocked_by_a_file_is_one_line(tmp_path):
         f"sqlite:///{tmp_path / 'data' / 'catalog.db'}",  # mkdir: FileExistsError
         f"sqlite:///{tmp_path / 'data' / 'sub' / 'catalog.db'}",  # NotADirectoryError
     ):
-        done = synccore(tmp_path, "status", env={"SYNCCORE_DATABASE_URL": url})
+        done = run_synccore(tmp_path, "status", env={"SYNCCORE_DATABASE_URL": url})
         line = assert_one_line_problem(done)
         assert line.startswith("Configuration problem: The SQLite database's folder ")
         assert str(tmp_path / "data") in line
@@ -124,14 +126,16 @@ def test_sqlite_folder_blocked_by_a_file_is_one_line(tmp_path):
 
 @pytest.mark.parametrize("url", ["mysql://user:pw@127.0.0.1/catalog", "mssql+pyodbc://h/db"])
 def test_database_driver_not_installed_is_one_line(tmp_path, url):
-    line = assert_one_line_problem(synccore(tmp_path, "status", env={"SYNCCORE_DATABASE_URL": url}))
+    line = assert_one_line_problem(
+        run_synccore(tmp_path, "status", env={"SYNCCORE_DATABASE_URL": url})
+    )
     assert "driver is not installed" in line
     assert "sqlite:///path/to/catalog.db or postgresql://user@host/dbname" in line
     assert "pw" not in line
 
 
 def test_unknown_database_kind_is_one_line(tmp_path):
-    done = synccore(tmp_path, "status", env={"SYNCCORE_DATABASE_URL": "oracle9://h/db"})
+    done = run_synccore(tmp_path, "status", env={"SYNCCORE_DATABASE_URL": "oracle9://h/db"})
     assert "does not support (oracle9)" in assert_one_line_problem(done)
 
 
@@ -139,7 +143,7 @@ def test_closed_pipe_ends_quietly(tmp_path):
     sheet = write_sheet_csv(tmp_path / "sheet.csv", [album(n) for n in range(3_000)])
     env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCCORE_")}
     env["SYNCCORE_SHEET"] = str(sheet)
-    assert synccore(tmp_path, "sync", env={"SYNCCORE_SHEET": str(sheet)}).returncode == 0
+    assert run_synccore(tmp_path, "sync", env={"SYNCCORE_SHEET": str(sheet)}).returncode == 0
     # 3,000 lines are far more than a pipe holds, so the CLI writes after `head` has gone.
     done = subprocess.run(
         [
@@ -191,7 +195,7 @@ def test_unwritable_sqlite_folder_is_named(tmp_path):
     folder.mkdir()
     url = f"sqlite:///{folder / 'catalog.db'}"
     with unwritable(folder):
-        done = synccore(tmp_path, "status", env={"SYNCCORE_DATABASE_URL": url})
+        done = run_synccore(tmp_path, "status", env={"SYNCCORE_DATABASE_URL": url})
     line = assert_one_line_problem(done)
     assert line.startswith(f"The folder {folder} cannot be written"), line
     assert "server is running" not in line
@@ -201,9 +205,9 @@ def test_unwritable_sqlite_file_is_named(tmp_path):
     sheet = write_sheet_csv(tmp_path / "sheet.csv", [album(n) for n in range(3)])
     database = tmp_path / "data" / "catalog.db"
     env = {"SYNCCORE_DATABASE_URL": f"sqlite:///{database}", "SYNCCORE_SHEET": str(sheet)}
-    assert synccore(tmp_path, "sync", env=env).returncode == 0
+    assert run_synccore(tmp_path, "sync", env=env).returncode == 0
     with unwritable(database):
-        done = synccore(tmp_path, "sync", env=env)
+        done = run_synccore(tmp_path, "sync", env=env)
     line = assert_one_line_problem(done)
     assert line.startswith(f"The SQLite file {database} cannot be written"), line
     assert "server is running" not in line

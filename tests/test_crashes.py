@@ -36,11 +36,12 @@ from synccore.config import resolve_sqlite_path
 from synccore.db import Database, normalize_url
 from synccore.models import SyncOperation, SyncResult
 
-from .conftest import album
-from .support_sheets import (
+from .support.albums import album
+from .support.paths import ROOT
+from .support.processes import running_stage, start_synccore, synccore_env
+from .support.sheets import (
     Expected,
     active_operations,
-    api_env,
     api_settings,
     assert_between_versions,
     assert_catalog_equals,
@@ -48,10 +49,11 @@ from .support_sheets import (
     serve_sheet,
     sheet_api,
     stored_albums,
-    wait_for,
 )
+from .support.waiting import wait_for
 
-ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # real processes
+
 ALBUMS = 1_800  # one fetch chunk (FIRST_CHUNK_ROWS = 2,000), so batches start at the top
 MOVED = 200  # albums that leave the sheet (and others that join it) between versions
 BATCH = 5
@@ -72,45 +74,20 @@ def sheet_server():
 
 
 def cli_env(database_url: str, server, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SYNCCORE_", "GOOGLE_"))}
-    env.update(api_env(server))
-    env.update(
-        SYNCCORE_DATABASE_URL=database_url,
+    """Small batches, a short heartbeat timeout, a removal guard that lets MOVED albums go."""
+    settings = dict(
         SYNCCORE_BATCH_SIZE=str(BATCH),
         SYNCCORE_HEARTBEAT_TIMEOUT=str(HEARTBEAT_TIMEOUT),
         SYNCCORE_REMOVAL_GUARD="0.9",
     )
-    env.update(extra)
-    return env
-
-
-def start_cli_sync(env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "synccore", "sync"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def running_stage(db: Database, proc: subprocess.Popen) -> tuple[int, str | None] | None:
-    """(operation id, stage) of the active operation run by `proc`, if it has one."""
-    with db.session() as s:
-        op = s.scalars(
-            select(SyncOperation).where(
-                SyncOperation.active_slot.is_not(None), SyncOperation.pid == proc.pid
-            )
-        ).first()
-        return (op.id, op.stage) if op else None
+    return synccore_env(database_url, server, **(settings | extra))
 
 
 def aim(db: Database, proc: subprocess.Popen, stage: str) -> int:
     """Wait until `proc`'s sync reaches `stage` (or a later one); return the operation id.
 
-    Finalizing lasts milliseconds, so a sync may end before it is seen there: then the id of
-    the finished operation is returned (and the caller's kill finds nothing to kill)."""
+    Finalizing lasts milliseconds, so the cycles hold the sync in its removal step (the
+    `.hold` file of SYNCCORE_TEST_REMOVAL_HOOK): a kill aimed there always lands there."""
     later = STAGES[STAGES.index(stage) :]
 
     def reached():
@@ -118,17 +95,7 @@ def aim(db: Database, proc: subprocess.Popen, stage: str) -> int:
         if found and found[1] in later:
             return found
         if proc.poll() is not None:
-            if stage != "finalizing":
-                raise AssertionError(f"the sync ended before {stage}: {proc.communicate()}")
-            with db.session() as s:
-                return (
-                    s.scalar(
-                        select(SyncOperation.id)
-                        .where(SyncOperation.pid == proc.pid)
-                        .order_by(SyncOperation.id.desc())
-                    ),
-                    "ended",
-                )
+            raise AssertionError(f"the sync ended before {stage}: {proc.communicate()}")
         return None
 
     return wait_for(reached, 120, f"the sync to reach {stage}", every=0.005)[0]
@@ -148,7 +115,9 @@ def assert_interrupted_and_not_blocking(sync: CatalogSync, op_id: int) -> None:
         assert s.get(SyncResult, op_id).status == "interrupted"
 
 
-def kill_cycles(database_url: str, server, stages: list[str], seed: int) -> list[str]:
+def kill_cycles(
+    database_url: str, server, tmp_path: Path, stages: list[str], seed: int
+) -> list[str]:
     rng = random.Random(seed)
     version = 0
     rows = sheet_version(version)
@@ -161,15 +130,19 @@ def kill_cycles(database_url: str, server, stages: list[str], seed: int) -> list
     assert sync.run_sync("setup").status is SyncStatus.COMPLETED
     outcomes = []
     try:
-        for stage in stages:
+        for n, stage in enumerate(stages):
             old = expected_from_rows(rows)
             version += 1
             rows = sheet_version(version)
             new = expected_from_rows(rows)
             serve_sheet(server, rows)
-            proc = start_cli_sync(cli_env(database_url, server))
+            hook = tmp_path / f"removals-{n}"
+            Path(f"{hook}.hold").touch()  # the sync waits in its removal step: finalizing
+            proc = start_removal_sync(database_url, server, hook)
             try:
                 op_id = aim(sync.db, proc, stage)
+                if stage == "finalizing":
+                    in_removal_step(hook, proc)
                 time.sleep(rng.uniform(0, {"fetching": 0.8, "processing": 0.15}.get(stage, 0.01)))
                 proc.send_signal(signal.SIGKILL)
                 proc.communicate(timeout=30)
@@ -180,8 +153,9 @@ def kill_cycles(database_url: str, server, stages: list[str], seed: int) -> list
                 killed = s.get(SyncOperation, op_id)
                 was_active, killed_stage = killed.active_slot is not None, killed.stage
             outcomes.append(f"{stage}->{killed_stage if was_active else 'finished'}")
-            if stage != "finalizing":
-                assert was_active, "the kill came after the sync had finished"
+            assert was_active, "the kill came after the sync had finished"
+            if stage == "finalizing":
+                assert killed_stage == "finalizing"
             assert_between_versions(sync.db, old, new, op_id, BATCH)
             if was_active:
                 assert_interrupted_and_not_blocking(sync, op_id)
@@ -193,16 +167,18 @@ def kill_cycles(database_url: str, server, stages: list[str], seed: int) -> list
     return outcomes
 
 
-def test_sigkill_during_fetch_mid_batch_and_at_finalize_loses_nothing(database_url, sheet_server):
-    kill_cycles(database_url, sheet_server, list(STAGES), seed=1)
+def test_sigkill_during_fetch_mid_batch_and_at_finalize_loses_nothing(
+    database_url, sheet_server, tmp_path
+):
+    kill_cycles(database_url, sheet_server, tmp_path, list(STAGES), seed=1)
 
 
 @pytest.mark.soak
 @pytest.mark.timeout(3600)
-def test_twenty_sigkills_at_random_moments_lose_nothing(database_url, sheet_server):
+def test_twenty_sigkills_at_random_moments_lose_nothing(database_url, sheet_server, tmp_path):
     rng = random.Random(20)
     stages = [rng.choice(STAGES) for _ in range(20)]
-    outcomes = kill_cycles(database_url, sheet_server, stages, seed=20)
+    outcomes = kill_cycles(database_url, sheet_server, tmp_path, stages, seed=20)
     print("kill outcomes:", outcomes)
 
 
@@ -214,7 +190,7 @@ def test_sigterm_stops_promptly_and_marks_interrupted_without_heartbeat_wait(
     serve_sheet(sheet_server, rows)
     sync = CatalogSync(api_settings(sheet_server.url, database_url, heartbeat_timeout=3600))
     # a heartbeat timeout of an hour: only the SIGTERM handler can end this operation now
-    proc = start_cli_sync(
+    proc = start_synccore(
         cli_env(
             database_url, sheet_server, SYNCCORE_HEARTBEAT_TIMEOUT="3600", SYNCCORE_BATCH_SIZE="2"
         )
@@ -291,7 +267,7 @@ def test_a_sync_retired_as_stale_while_frozen_writes_nothing_when_it_wakes(
     sync = CatalogSync(
         api_settings(sheet_server.url, database_url, heartbeat_timeout=HEARTBEAT_TIMEOUT)
     )
-    proc = start_cli_sync(cli_env(database_url, sheet_server, SYNCCORE_BATCH_SIZE="2"))
+    proc = start_synccore(cli_env(database_url, sheet_server, SYNCCORE_BATCH_SIZE="2"))
     try:
         op_id = aim(sync.db, proc, "processing")
         freeze_between_transactions(proc, sync, database_url)
@@ -318,7 +294,7 @@ def test_sigterm_during_a_stalled_google_request_still_marks_interrupted_at_once
     serve_sheet(sheet_server, sheet_version(0))
     sheet_server.inject("slow", times=1, path_contains="/v4/spreadsheets", delay=600)
     sync = CatalogSync(api_settings(sheet_server.url, database_url, heartbeat_timeout=3600))
-    proc = start_cli_sync(
+    proc = start_synccore(
         cli_env(
             database_url,
             sheet_server,
@@ -384,7 +360,7 @@ def start_removal_sync(database_url: str, server, hook: Path, **extra: str) -> s
     """A CLI sync whose removal step marks 50 albums per statement, noting each in `hook` and
     pausing 0.2 s (see `synccore.sync.REMOVAL_HOOK_ENV`): MOVED = 200 takes about 0.8 s."""
     env = cli_env(database_url, server, SYNCCORE_TEST_REMOVAL_HOOK=str(hook), **extra)
-    return start_cli_sync(env)
+    return start_synccore(env)
 
 
 def in_removal_step(hook: Path, proc: subprocess.Popen) -> int:
@@ -641,7 +617,7 @@ def test_a_sync_frozen_inside_a_batch_does_not_hold_up_the_next_one(postgres_url
         api_settings(sheet_server.url, postgres_url, heartbeat_timeout=HEARTBEAT_TIMEOUT)
     )
     batch = 50  # a longer INSERT, so a stop lands inside a batch sooner
-    proc = start_cli_sync(
+    proc = start_synccore(
         cli_env(f"{postgres_url}&application_name={tag}", sheet_server, SYNCCORE_BATCH_SIZE="50")
     )
     try:
@@ -689,7 +665,7 @@ def test_a_sync_blocked_on_another_sessions_lock_fails_clearly_within_the_timeou
     waits no longer than the heartbeat timeout for them, then fails saying so."""
     from synccore.config import Settings
 
-    from .conftest import write_sheet_csv
+    from .support.albums import write_sheet_csv
 
     sheet = write_sheet_csv(tmp_path / "sheet.csv", [album(n) for n in range(10)])
     sync = CatalogSync(Settings(database_url=postgres_url, sheet=str(sheet), heartbeat_timeout=2))

@@ -6,6 +6,8 @@ progresses and finishes operations through synccore's real API, which is what th
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from sqlalchemy import event
 
@@ -13,15 +15,15 @@ from dashboard.context import _catalog_sync, local_user_name, settings_fingerpri
 from synccore import CatalogSync, Progress, SyncStage, SyncStatus, load_settings, operations
 from synccore.sync import execute_operation
 
-from .conftest import album, write_sheet_csv
-from .dashboard_support import (
+from .support.albums import album, write_sheet_csv
+from .support.dashboard import (
     autorefresh_rendered,
     button,
     everything_rendered,
     make_app,
     page_text,
-    wait_until_idle,
 )
+from .support.waiting import wait_until_idle
 
 AUTH = {
     "redirect_uri": "http://localhost:8501/oauth2callback",
@@ -30,27 +32,6 @@ AUTH = {
     "client_secret": "test-client-secret",
     "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
 }
-
-
-@pytest.fixture
-def sheet(tmp_path):
-    return write_sheet_csv(tmp_path / "sheet.csv", [album(n) for n in range(12)])
-
-
-@pytest.fixture
-def secrets(tmp_path, sheet):
-    return {
-        "SYNCCORE_DATABASE_URL": f"sqlite:///{tmp_path / 'catalog.db'}",
-        "SYNCCORE_SHEET": str(sheet),
-    }
-
-
-@pytest.fixture
-def other(secrets):
-    """Another process's view of the same catalog."""
-    sync = CatalogSync(load_settings(secrets, environ={}))
-    yield sync
-    sync.close()
 
 
 def claim(sync: CatalogSync, who: str = "someone else") -> int:
@@ -145,14 +126,22 @@ def test_retry_wait_shows_as_a_warning(secrets, other):
     assert "Rows read: 2,000 / 6,000" in page_text(at)
 
 
-def test_sync_now_runs_a_sync_to_success(secrets, other):
+def test_sync_now_runs_a_sync_to_success(secrets, other, tmp_path):
+    # The sheet is a named pipe: the sync blocks opening it until the test writes the rows,
+    # so the page is certainly rendered while the sync runs, on any machine.
+    held = tmp_path / "held.csv"
+    os.mkfifo(held)
+    secrets["SYNCCORE_SHEET"] = str(held)
     at = make_app(secrets).run()
     button(at, "sync-now").click().run()
-    started = other.current_status()
-    assert started is not None and started.triggered_by == local_user_name()
-    if started.is_active:  # the page shows it started; on a fast machine it may be done
+    try:
+        started = other.current_status()
+        assert started is not None and started.is_active
+        assert started.triggered_by == local_user_name()
         assert button(at, "sync-now").label == "Syncing..."
         assert autorefresh_rendered(at)
+    finally:
+        write_sheet_csv(held, [album(n) for n in range(12)])  # lets the sync read its sheet
     wait_until_idle(other)
     at.run()
     text = page_text(at)

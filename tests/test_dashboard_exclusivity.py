@@ -10,10 +10,7 @@ second press lands. Exactly one sync runs; the other page says a sync is already
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -21,63 +18,23 @@ from sqlalchemy import func, select
 from synccore import CatalogSync, SyncStatus
 from synccore.models import SyncOperation
 
-from .browser_support import launch_chromium, require_chromium
-from .support_sheets import (
+from .support.browser import answers, free_port, launch_chromium, require_chromium, start_dashboard
+from .support.sheets import (
     active_operations,
     api_env,
     api_settings,
     serve_sheet,
     sheet_api,
     version_rows,
-    wait_for,
 )
+from .support.waiting import wait_for
 
-ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(autouse=True)
 def _chromium() -> None:
     require_chromium()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_dashboard(port: int, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def test_two_dashboards_pressing_sync_at_once_start_one_sync(tmp_path):

@@ -6,29 +6,15 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
-from synccore import CatalogSync, load_settings, worker_state
+from synccore import worker_state
 from synccore.models import SyncOperation, SyncResult
 from synccore.status import utcnow
 
-from .conftest import album, write_sheet_csv
-from .dashboard_support import ROOT, button, make_app, page_text
-
-
-@pytest.fixture
-def secrets(tmp_path):
-    sheet = write_sheet_csv(tmp_path / "sheet.csv", [album(n) for n in range(4)])
-    return {
-        "SYNCCORE_DATABASE_URL": f"sqlite:///{tmp_path / 'catalog.db'}",
-        "SYNCCORE_SHEET": str(sheet),
-    }
-
-
-def other(secrets) -> CatalogSync:
-    return CatalogSync(load_settings(secrets, environ={}))
+from .support.dashboard import button, make_app, page_text
+from .support.paths import ROOT
 
 
 def test_schedule_without_a_worker_says_no_worker_is_running(secrets):
@@ -40,20 +26,19 @@ def test_schedule_without_a_worker_says_no_worker_is_running(secrets):
     )
 
 
-def test_running_worker_shows_the_next_scheduled_sync(secrets):
-    sync = other(secrets)
+def test_running_worker_shows_the_next_scheduled_sync(secrets, other):
+    sync = other
     sync.run_sync("alice", trigger="cli")
     # a worker elsewhere records its heartbeat and schedule; the page has no schedule setting
     worker_state.register_worker(sync.db, "w1", "every 6h", runs_syncs=False)
     text = page_text(make_app(secrets).run())
     assert "Next scheduled sync: in 5 h (every 6h)" in text
     assert "No worker is running" not in text
-    sync.close()
 
 
-def test_stale_catalog_shows_a_warning(secrets):
+def test_stale_catalog_shows_a_warning(secrets, other):
     secrets["SYNCCORE_STALE_AFTER"] = "1h"
-    sync = other(secrets)
+    sync = other
     op_id = sync.run_sync("alice").id
     assert "The catalog is" not in page_text(make_app(secrets).run())  # fresh
     with sync.db.write() as s:
@@ -64,11 +49,10 @@ def test_stale_catalog_shows_a_warning(secrets):
         )
     text = page_text(make_app(secrets).run())
     assert re.search(r"The catalog is 3 h old: the last successful sync was 20\d\d-", text), text
-    sync.close()
 
 
-def test_history_shows_how_each_sync_was_started(secrets):
-    sync = other(secrets)
+def test_history_shows_how_each_sync_was_started(secrets, other):
+    sync = other
     sync.run_sync("alice@example.com", trigger="dashboard")
     sync.run_sync("ops", trigger="cli")
     sync.run_sync("schedule (every 6h)", trigger="schedule")
@@ -78,14 +62,13 @@ def test_history_shows_how_each_sync_was_started(secrets):
     at.run()
     table = at.dataframe[0].value
     assert list(table["Started via"]) == ["Schedule", "Command line", "Person (dashboard)"]
-    sync.close()
 
 
-def test_sync_now_in_worker_mode_leaves_the_sync_for_a_worker(secrets):
+def test_sync_now_in_worker_mode_leaves_the_sync_for_a_worker(secrets, other):
     secrets["SYNCCORE_RUN_SYNCS_IN"] = "worker"
     at = make_app(secrets).run()
     button(at, "sync-now").click().run()
-    sync = other(secrets)
+    sync = other
     status = sync.current_status()
     assert status is not None and status.is_active
     with sync.db.session() as s:
@@ -93,4 +76,3 @@ def test_sync_now_in_worker_mode_leaves_the_sync_for_a_worker(secrets):
         assert op.awaiting_worker and op.trigger == "dashboard" and op.status == "pending"
     assert button(at, "sync-now").label == "Syncing..."
     assert "Waiting for a worker to start this sync..." in page_text(at)
-    sync.close()

@@ -6,28 +6,14 @@ import pytest
 
 from synccore import CatalogSync, load_settings, operations
 
-from .conftest import album, write_sheet_csv
-from .dashboard_support import autorefresh_rendered, make_app, page_text
+from .support.albums import album, write_sheet_csv
+from .support.dashboard import autorefresh_rendered, make_app, page_text
 
 
 @pytest.fixture
 def sheet(tmp_path):
+    """60 albums: more than one page of the catalog."""
     return write_sheet_csv(tmp_path / "sheet.csv", [album(n) for n in range(60)])
-
-
-@pytest.fixture
-def secrets(tmp_path, sheet):
-    return {
-        "SYNCCORE_DATABASE_URL": f"sqlite:///{tmp_path / 'catalog.db'}",
-        "SYNCCORE_SHEET": str(sheet),
-    }
-
-
-@pytest.fixture
-def engine(secrets):
-    sync = CatalogSync(load_settings(secrets, environ={}))
-    yield sync
-    sync.close()
 
 
 def open_page(secrets, page: str):
@@ -52,11 +38,11 @@ def test_catalog_after_a_failed_first_sync_says_why_it_is_empty(secrets, tmp_pat
     assert "no sync has added albums yet" in page_text(at)
 
 
-def test_catalog_lists_newest_first_one_page_at_a_time(secrets, sheet, engine):
+def test_catalog_lists_newest_first_one_page_at_a_time(secrets, sheet, other):
     rows = [album(n) for n in range(60)]
     rows.append(album(99, date="2026-01-15", album="Newest Record"))
     write_sheet_csv(sheet, rows)
-    engine.run_sync("tester")
+    other.run_sync("tester")
     at = open_page(secrets, "pages/catalog.py")
     table = at.dataframe[0].value
     assert len(table) == 50
@@ -68,8 +54,8 @@ def test_catalog_lists_newest_first_one_page_at_a_time(secrets, sheet, engine):
     assert "Showing 51-61 of 61 albums" in page_text(at)
 
 
-def test_search_and_filters_narrow_the_catalog(secrets, engine):
-    engine.run_sync("tester")
+def test_search_and_filters_narrow_the_catalog(secrets, other):
+    other.run_sync("tester")
     at = open_page(secrets, "pages/catalog.py")
     at.text_input(key="catalog-search").input("artist 1").run()
     artists = set(at.dataframe[0].value["Artist"])
@@ -84,45 +70,45 @@ def test_search_and_filters_narrow_the_catalog(secrets, engine):
     assert "No albums match these filters." in page_text(at)
 
 
-def test_new_filter_starts_at_the_first_page(secrets, engine):
-    engine.run_sync("tester")
+def test_new_filter_starts_at_the_first_page(secrets, other):
+    other.run_sync("tester")
     at = open_page(secrets, "pages/catalog.py")
     at.pagination[0].select(2).run()
     at.multiselect(key="catalog-years").select(2025).run()
     assert "Showing 1-50 of 60 albums" in page_text(at)
 
 
-def test_catalog_shows_new_data_after_a_sync_without_reload(secrets, sheet, engine):
-    engine.run_sync("tester")
+def test_catalog_shows_new_data_after_a_sync_without_reload(secrets, sheet, other):
+    other.run_sync("tester")
     at = open_page(secrets, "pages/catalog.py")
     assert "Showing 1-50 of 60 albums" in page_text(at)
     write_sheet_csv(
         sheet,
         [album(n) for n in range(60)] + [album(70, date="2026-02-01", album="Fresh From Sync")],
     )
-    engine.run_sync("tester")
+    other.run_sync("tester")
     at.run()  # what the page's rerun (or a click) does; no cache clearing
     assert at.dataframe[0].value["Album"][0] == "Fresh From Sync"
     assert "of 61 albums" in page_text(at)
 
 
-def test_catalog_follows_a_running_sync_and_idle_catalog_does_not_poll(secrets, engine):
-    engine.run_sync("tester")
+def test_catalog_follows_a_running_sync_and_idle_catalog_does_not_poll(secrets, other):
+    other.run_sync("tester")
     at = open_page(secrets, "pages/catalog.py")
     assert not autorefresh_rendered(at)
-    op_id = operations.claim(engine.db, engine.settings, "someone")
+    op_id = operations.claim(other.db, other.settings, "someone")
     at.run()
     assert autorefresh_rendered(at)
     assert "A sync is running" in page_text(at)
-    operations.finish(engine.db, op_id, operations.SyncStatus.CANCELLED, "Sync cancelled.")
+    operations.finish(other.db, op_id, operations.SyncStatus.CANCELLED, "Sync cancelled.")
     at.run()
     assert not autorefresh_rendered(at)
 
 
-def test_selected_album_shows_details_and_spotify_link(secrets, sheet, engine):
+def test_selected_album_shows_details_and_spotify_link(secrets, sheet, other):
     spotify = "https://open.spotify.com/album/4aawyAB9vmqN3uQ7FjRGTy"
     write_sheet_csv(sheet, [album(1, album="<img src=x onerror=alert(1)>", spotify=spotify)])
-    engine.run_sync("tester")
+    other.run_sync("tester")
     at = open_page(secrets, "pages/catalog.py")
     table = at.dataframe[0].value
     assert table["Album"][0] == "<img src=x onerror=alert(1)>"
@@ -135,12 +121,12 @@ def test_selected_album_shows_details_and_spotify_link(secrets, sheet, engine):
     assert at.get("link_button")[0].proto.url == spotify
 
 
-def test_history_lists_syncs_with_chart_and_row_errors(secrets, sheet, engine):
-    engine.run_sync("alice@example.com")
+def test_history_lists_syncs_with_chart_and_row_errors(secrets, sheet, other):
+    other.run_sync("alice@example.com")
     rows = [album(n) for n in range(60)]
     rows.insert(5, album(200, artist=""))  # sheet row 7
     write_sheet_csv(sheet, rows)
-    engine.run_sync("bob@example.com")
+    other.run_sync("bob@example.com")
     at = open_page(secrets, "pages/history.py")
     table = at.dataframe[0].value
     assert list(table["Sync"]) == [2, 1]
@@ -157,10 +143,10 @@ def test_history_lists_syncs_with_chart_and_row_errors(secrets, sheet, engine):
     assert "No failed rows in this sync." in page_text(at)
 
 
-def test_pages_show_formulas_as_stored_and_offer_their_own_csv(secrets, sheet, engine):
+def test_pages_show_formulas_as_stored_and_offer_their_own_csv(secrets, sheet, other):
     formula = '=HYPERLINK("http://evil.example","Click")'
     write_sheet_csv(sheet, [album(1, album=formula), album(2, artist="+cmd|' /C calc'!A0")])
-    engine.run_sync("@someone")
+    other.run_sync("@someone")
     at = open_page(secrets, "pages/catalog.py")
     assert formula in list(at.dataframe[0].value["Album"])  # shown as stored, not prefixed
     assert [d.proto.label for d in at.get("download_button")] == ["Download this page (CSV)"]

@@ -7,7 +7,6 @@ import io
 import re
 import tomllib
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -23,7 +22,8 @@ from dashboard.text import plain
 from dashboard.timefmt import format_duration
 from synccore import AlbumView, OperationStatus, RowErrorRecord, SyncStatus, SyncSummary
 
-ROOT = Path(__file__).resolve().parent.parent
+from .support.paths import ROOT
+
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 
 

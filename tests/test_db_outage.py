@@ -27,7 +27,7 @@ from synccore import db as synccore_db
 from synccore.config import Settings, resolve_sqlite_path
 from synccore.db import normalize_url
 
-from .support_sheets import (
+from .support.sheets import (
     Expected,
     active_operations,
     assert_between_versions,
@@ -36,6 +36,8 @@ from .support_sheets import (
     version_rows,
     write_csv,
 )
+
+pytestmark = pytest.mark.slow  # real processes
 
 BATCH = 10
 ALBUMS = 600

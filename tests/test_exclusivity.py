@@ -18,7 +18,6 @@ import sys
 import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -28,7 +27,9 @@ from synccore.models import SyncOperation, SyncResult
 from synccore.standin import FakeSheetsServer
 from synccore.status import utcnow
 
-from .support_sheets import (
+from .support.paths import ROOT
+from .support.processes import running_stage, start_synccore, synccore_env
+from .support.sheets import (
     active_operations,
     api_settings,
     assert_catalog_equals,
@@ -37,11 +38,11 @@ from .support_sheets import (
     serve_sheet,
     sheet_api,
     version_rows,
-    wait_for,
 )
-from .test_crashes import cli_env, running_stage, start_cli_sync
+from .support.waiting import wait_for
 
-ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # real processes
+
 PROCESSES, THREADS_PER_PROCESS, LOCAL_THREADS = 4, 4, 16
 TRIGGERS = PROCESSES * THREADS_PER_PROCESS + LOCAL_THREADS  # 32
 
@@ -61,7 +62,7 @@ class TriggerProcesses:
                 [
                     sys.executable,
                     "-m",
-                    "tests.support_trigger",
+                    "tests.support.trigger",
                     database_url,
                     api_url,
                     str(THREADS_PER_PROCESS),
@@ -247,9 +248,14 @@ def test_a_host_whose_clock_is_ahead_never_retires_a_healthy_sync(
     # the healthy sync's first request takes 25 s (it heartbeats meanwhile), so it is surely
     # running while the moved processes start and look
     slow_sheet_api.inject("slow", times=1, delay=25)
-    env = cli_env(postgres_url, slow_sheet_api, SYNCCORE_HEARTBEAT_TIMEOUT=str(HEARTBEAT_TIMEOUT))
+    env = synccore_env(
+        postgres_url,
+        slow_sheet_api,
+        SYNCCORE_BATCH_SIZE="5",
+        SYNCCORE_HEARTBEAT_TIMEOUT=str(HEARTBEAT_TIMEOUT),
+    )
     sync = CatalogSync(api_settings(slow_sheet_api.url, postgres_url))
-    healthy = start_cli_sync(env)
+    healthy = start_synccore(env)
     try:
         wait_for(lambda: running_stage(sync.db, healthy), 60, "the healthy sync to start")
         time.sleep(HEARTBEAT_TIMEOUT)
@@ -276,9 +282,14 @@ def test_a_host_whose_clock_is_behind_retires_a_dead_sync_after_the_timeout(
     """Before: the slow host saw the dead sync's last heartbeat two minutes in its future and
     kept refusing to sync for the timeout plus the skew."""
     serve_sheet(slow_sheet_api, version_rows(40, 0))
-    env = cli_env(postgres_url, slow_sheet_api, SYNCCORE_HEARTBEAT_TIMEOUT=str(HEARTBEAT_TIMEOUT))
+    env = synccore_env(
+        postgres_url,
+        slow_sheet_api,
+        SYNCCORE_BATCH_SIZE="5",
+        SYNCCORE_HEARTBEAT_TIMEOUT=str(HEARTBEAT_TIMEOUT),
+    )
     sync = CatalogSync(api_settings(slow_sheet_api.url, postgres_url))
-    dying = start_cli_sync(env)
+    dying = start_synccore(env)
     try:
         dead = wait_for(lambda: running_stage(sync.db, dying), 60, "the sync to start")[0]
         dying.send_signal(signal.SIGKILL)

@@ -9,8 +9,8 @@ from synccore import CatalogSync, SyncStatus
 from synccore.errors import SyncError, first_sentence
 from synccore.standin import FakeWorksheet
 
-from .conftest import HEADER, album, write_sheet_csv
-from .support_sheets import API_KEY, SHEET_KEY, api_settings, sheet_api
+from .support.albums import HEADER, album, write_sheet_csv
+from .support.sheets import API_KEY, SHEET_KEY, api_settings, sheet_api
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,8 @@ from synccore.sources.sheets import (
 )
 from synccore.standin import FakeWorksheet, make_service_account, other_private_key
 
-from .support_sheets import wait_for
-from .test_sheets_source import KEY, google_settings, run, tracker_values
+from .support.google import KEY, google_settings, run, tracker_values
+from .support.waiting import wait_for
 
 EMAIL = "sync@test-project.iam.gserviceaccount.com"
 API_KEY = "AIzaSy-test-api-key-0123456789abcdef"

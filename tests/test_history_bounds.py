@@ -26,8 +26,8 @@ from synccore.rows import (
 from synccore.sources.base import RawRow
 from synccore.sync import MAX_STORED_ROW_ERRORS, RowErrorLog
 
-from .conftest import HEADER, album, write_sheet_csv
-from .dashboard_support import make_app, page_text
+from .support.albums import HEADER, album, write_sheet_csv
+from .support.dashboard import make_app, page_text
 
 # What one stored row error can hold at most: the cells (plus the marker) and the reason.
 MAX_ROW_ERROR_CHARS = ERROR_VALUES_TOTAL + len(TRUNCATED) + 500

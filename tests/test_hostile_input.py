@@ -37,12 +37,7 @@ from synccore.models import (
 )
 from synccore.rows import _SECTION, DAY, normalize_name, parse_release_date
 
-from .support_sheets import (
-    SHEET_KEY,
-    api_settings,
-    sheet_api,
-    write_csv,
-)
+from .support.sheets import SHEET_KEY, api_settings, sheet_api, write_csv
 
 SOAK = os.environ.get("SYNCCORE_SOAK") == "1"
 
@@ -357,6 +352,7 @@ def test_generated_sheets_through_the_sheets_api_sync_every_row_or_report_it(
 
 
 @pytest.mark.soak
+@pytest.mark.slow  # a pytest process of its own; -m "not slow" replaces -m "not soak"
 def test_soak_runs_the_property_tests_with_many_examples():
     """Under -m soak, run this file again with SYNCCORE_SOAK=1 (400 examples per property)."""
     import subprocess
@@ -448,7 +444,7 @@ def test_catalog_csv_of_a_hostile_sheet_opens_as_text(sqlite_url, tmp_path):
     from dashboard.csvexport import FORMULA_PREFIXES, frame_csv
     from synccore import AlbumFilter
 
-    from .conftest import album
+    from .support.albums import album
 
     short = [v for v in HOSTILE if len(v) <= 200]
     rows = [
@@ -475,7 +471,7 @@ def test_names_too_long_for_the_catalog_index_are_a_row_error_not_a_failed_sync(
 ):
     """500 four-byte characters each for artist and album fit the column limits but not
     PostgreSQL's btree index (2704 bytes): that row must be reported, the rest synced."""
-    from .conftest import album
+    from .support.albums import album
 
     rows = [album(1), album(2, artist=astral_text(500, 1), album=astral_text(500, 2)), album(3)]
     path = write_csv(tmp_path / "sheet.csv", rows)

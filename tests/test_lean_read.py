@@ -20,7 +20,7 @@ from synccore.sources.base import NullFetchListener, RawRow
 from synccore.sources.sheets import GoogleSheetSource
 from synccore.standin import FakeSheetsServer, FakeWorksheet
 
-from .support_sheets import API_KEY, SHEET_KEY, api_settings, sheet_api
+from .support.sheets import API_KEY, SHEET_KEY, api_settings, sheet_api
 
 REAL_TRACKER_YEARS = tuple(range(2025, 2016, -1))  # 18 album tabs, as the real tracker has
 

@@ -16,7 +16,7 @@ from synccore.catalog import AlbumFilter
 from synccore.config import Settings
 from synccore.db import _alembic_config, normalize_url
 
-from .conftest import album, write_sheet_csv
+from .support.albums import album, write_sheet_csv
 
 NOW = datetime(2026, 1, 1, 12, 0, 0)
 

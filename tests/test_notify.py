@@ -8,6 +8,7 @@ import sys
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from synccore import CatalogSync, SyncStatus, notify
@@ -16,11 +17,15 @@ from synccore.models import SentNotification
 from synccore.notify import Event, Outcome, compose, plan_events
 from synccore.status import utcnow
 
-from .conftest import album, write_sheet_csv
-from .support_notify import Webhook
-from .support_secrets import SecretScanner
-from .support_sheets import API_KEY, SHEET_KEY, api_settings, serve_sheet, sheet_api
-from .test_worker import ROOT, start_worker, stop_all, wait_for, worker_env
+from .support.albums import album, write_sheet_csv
+from .support.notify import Webhook
+from .support.paths import ROOT
+from .support.processes import start_worker, stop_all, worker_env
+from .support.secret_scan import SecretScanner
+from .support.sheets import API_KEY, SHEET_KEY, api_settings, serve_sheet, sheet_api
+from .support.waiting import wait_for
+
+pytestmark = pytest.mark.slow  # real processes
 
 
 def o(op_id: int, status: str) -> Outcome:
@@ -86,7 +91,7 @@ def test_message_is_one_line_then_the_sync_who_outcome_and_link():
 
 def start_dashboard_stand_in(env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.support_notify"],
+        [sys.executable, "-m", "tests.support.notify"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -21,7 +21,7 @@ from synccore.progress import Reporter
 from synccore.service import CatalogSync
 from synccore.status import utcnow
 
-from .conftest import album, write_sheet_csv
+from .support.albums import album, write_sheet_csv
 
 CLAIM_IN_PROCESS = """
 import sys, time
@@ -58,6 +58,7 @@ def test_second_claim_is_refused_with_who_and_when(database_url):
         assert s.scalar(select(func.count()).select_from(SyncOperation)) == 1
 
 
+@pytest.mark.slow  # real processes
 def test_sixteen_threads_and_four_processes_start_exactly_one(database_url):
     db = Database(database_url)
     settings = Settings(database_url=database_url)
@@ -129,10 +130,16 @@ def test_fresh_heartbeat_keeps_blocking(database_url):
 
 
 def test_current_status_retires_a_dead_sync(database_url):
-    sync = CatalogSync(Settings(database_url=database_url, heartbeat_timeout=1))
+    sync = CatalogSync(Settings(database_url=database_url, heartbeat_timeout=30))
     op_id = operations.claim(sync.db, sync.settings, "ghost")
     assert sync.current_status().is_active
-    time.sleep(1.2)
+    # its last heartbeat just past the timeout, on the database's clock (no sleeping against it)
+    with sync.db.write() as s:
+        s.execute(
+            update(SyncOperation)
+            .where(SyncOperation.id == op_id)
+            .values(heartbeat_at=sync.db.now() - timedelta(seconds=31))
+        )
     status = sync.current_status()
     assert status.id == op_id and status.status.value == "interrupted"
 

@@ -12,7 +12,6 @@ from synccore.rows import (
     AlbumRow,
     RowError,
     album_key,
-    dedupe_last_wins,
     find_header,
     normalize_name,
     parse_release_date,
@@ -21,7 +20,7 @@ from synccore.rows import (
 )
 from synccore.sources.base import RawRow
 
-from .conftest import HEADER
+from .support.albums import HEADER
 
 ALBUM_ID = "4aawyAB9vmqN3uQ7FjRGTy"
 
@@ -154,8 +153,9 @@ def test_non_album_links_have_no_id(text):
 
 
 def test_key_is_the_spotify_id_or_the_folded_names():
-    assert album_key(ALBUM_ID, "X", "Y") == "spotify:" + ALBUM_ID
-    assert album_key(None, "  The   BAND ", "Ｆｉｒｓｔ Album") == "name:the band\x1ffirst album"
+    assert album_key(ALBUM_ID, "x", "y") == "spotify:" + ALBUM_ID
+    row = parse_row(RawRow(2, ("2025", "  The   BAND ", "Ｆｉｒｓｔ Album")), header_columns())
+    assert row.key == album_key(None, "the band", "first album") == "name:the band\x1ffirst album"
     assert normalize_name("Straße") == "strasse"
 
 
@@ -223,17 +223,3 @@ def test_content_hash_ignores_the_row_position_but_not_the_content():
     moved = parse_row(RawRow(90, ("2025", "Ghost Bath", "Moonlover", "Doom")), columns)
     edited = parse_row(RawRow(4, ("2025", "Ghost Bath", "Moonlover", "Sludge")), columns)
     assert a.content_hash == moved.content_hash != edited.content_hash
-
-
-def test_duplicates_last_row_wins_and_earlier_rows_are_reported():
-    columns = header_columns()
-    parsed = [
-        parse_row(RawRow(n, ("2025", "Ghost Bath", "Moonlover", genre)), columns)
-        for n, genre in [(2, "Doom"), (3, "Sludge")]
-    ]
-    kept, errors = dedupe_last_wins(parsed)
-    assert [k.genres for k in kept] == [("Sludge",)]
-    assert (errors[0].row_number, errors[0].reason) == (
-        2,
-        "Duplicate of row 3: the later row was used",
-    )

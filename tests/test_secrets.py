@@ -3,7 +3,7 @@ key, an API key and access tokens never appear in a status, the history, row err
 command line's output (stdout and stderr) or a log record (tracebacks included).
 
 The lead's tests/test_google_errors.py checks each Google fault's exact message; here the same
-scanner (tests/support_secrets.py) runs over everything readable after the failures, in
+scanner (tests/support/secret_scan.py) runs over everything readable after the failures, in
 process (logging captured at DEBUG) and through `python -m synccore`.
 """
 
@@ -11,10 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -24,24 +20,17 @@ from synccore.config import Settings
 from synccore.db import normalize_url
 from synccore.standin import make_service_account, other_private_key
 
-from .conftest import album
-from .support_secrets import SecretScanner, log_texts, visible_texts
-from .support_sheets import API_KEY, SHEET_KEY, serve_sheet, sheet_api, version_rows, write_csv
+from .support.albums import album
+from .support.paths import ROOT
+from .support.processes import run_synccore
+from .support.secret_scan import SecretScanner, log_texts, visible_texts
+from .support.sheets import API_KEY, SHEET_KEY, serve_sheet, sheet_api, version_rows, write_csv
 
-ROOT = Path(__file__).resolve().parents[1]
 DB_PASSWORD = "pw-Zq8vT3kLm9xR"
 
 
 def run_cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SYNCCORE_", "GOOGLE_"))}
-    result = subprocess.run(
-        [sys.executable, "-m", "synccore", *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_synccore(ROOT, *args, env=env)
     return result.returncode, result.stdout + result.stderr
 
 
@@ -207,6 +196,7 @@ def test_google_keys_and_tokens_are_in_no_status_history_or_log(google_api, sqli
     scanner.assert_clean(log_texts(caplog.records), "log records")
 
 
+@pytest.mark.slow  # real processes
 def test_google_keys_are_in_no_command_line_output(google_api, tmp_path):
     serve_sheet(google_api, version_rows(5, 0))
     google_api.shared_with = set()  # readable by nobody's service account: 403

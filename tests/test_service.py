@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -14,14 +13,8 @@ from synccore import CatalogSync, SyncAlreadyRunning, SyncStatus
 from synccore.config import Settings
 from synccore.models import Base
 
-from .conftest import album, write_sheet_csv
-
-
-def wait_until_idle(sync: CatalogSync, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while (status := sync.current_status()) is not None and status.is_active:
-        assert time.monotonic() < deadline, "the sync did not finish"
-        time.sleep(0.05)
+from .support.albums import album, write_sheet_csv
+from .support.waiting import wait_until_idle
 
 
 def test_start_sync_returns_at_once_and_runs_in_a_daemon_thread(database_url, tmp_path):

@@ -11,7 +11,7 @@ from synccore import CatalogSync, SyncStage, SyncStatus
 from synccore.config import Settings
 from synccore.models import Album, AlbumGenre, Genre, SyncOperation, SyncResult
 
-from .conftest import album, write_sheet_csv
+from .support.albums import album, write_sheet_csv
 
 
 def make_sync(database_url: str, sheet: Path, **overrides) -> CatalogSync:

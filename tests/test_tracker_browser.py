@@ -11,16 +11,16 @@ from playwright.sync_api import expect, sync_playwright  # noqa: E402
 from synccore import CatalogSync, load_settings  # noqa: E402
 from synccore.demo import ONLY_IN_LISTS, demo_tracker, tracker_worksheets  # noqa: E402
 
-from .browser_support import (  # noqa: E402
+from .support.browser import (  # noqa: E402
     StreamlitServer,
     launch_chromium,
     require_chromium,
     screenshot,
     wait_for_app_run,
 )
-from .support_sheets import SHEET_KEY, api_env, sheet_api  # noqa: E402
+from .support.sheets import SHEET_KEY, api_env, sheet_api  # noqa: E402
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_filter_by_a_genre_inside_lists_and_open_an_album(tmp_path):

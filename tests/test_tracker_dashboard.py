@@ -9,8 +9,8 @@ import pytest
 from synccore import CatalogSync, load_settings
 from synccore.demo import DEBUT_COLOR, ONLY_IN_LISTS, demo_tracker, tracker_worksheets
 
-from .dashboard_support import make_app, page_text
-from .support_sheets import SHEET_KEY, api_env, sheet_api
+from .support.dashboard import make_app, page_text
+from .support.sheets import SHEET_KEY, api_env, sheet_api
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from synccore.colorflags import MATCH_DISTANCE, color_flag, color_legend, parse_hex
+from synccore.demo import OLD_TRACKER_HEADER, TRACKER_HEADER
 from synccore.errors import ConfigurationError
 from synccore.locations import country_of, normalize_mappings
 from synccore.rows import (
@@ -24,21 +25,6 @@ from synccore.rows import (
 )
 from synccore.sources.base import RawRow
 
-TRACKER_HEADER = [
-    "Artist",
-    "Album",
-    "Release Date",
-    "Length",
-    "Genre / Subgenres",
-    "Vocal Style",
-    "Country / State",
-    "Bandcamp",
-    "Spotify",
-    "YouTube",
-    "Amazon",
-    "Apple Music",
-]
-OLD_HEADER = TRACKER_HEADER[:9] + ["Google Play"] + TRACKER_HEADER[9:]
 STATS_BLOCK = [
     ["2025 Progressive Metal Albums"],
     ["Releases:", 2588, "", "LPs:", 1902],
@@ -86,7 +72,7 @@ def test_real_tracker_header_below_the_statistics_block_maps_every_column():
 
 
 def test_google_play_column_moves_the_later_link_columns():
-    c = tracker_columns(OLD_HEADER)
+    c = tracker_columns(OLD_TRACKER_HEADER)
     assert (c.spotify, c.google_play, c.youtube, c.apple_music) == (8, 9, 10, 12)
 
 

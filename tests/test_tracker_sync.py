@@ -5,9 +5,6 @@ albums in two tabs, removals with a skipped tab, worksheet selection."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import date, timedelta
 
 import pytest
@@ -28,7 +25,8 @@ from synccore.sources.answers import grid_rows
 from synccore.sources.sheets import select_worksheets
 from synccore.standin import FakeSheetsServer
 
-from .support_sheets import SHEET_KEY, api_env, api_settings, sheet_api
+from .support.processes import run_synccore, synccore_env
+from .support.sheets import SHEET_KEY, api_settings, sheet_api
 
 SERVICES = {
     "Bandcamp": "bandcamp",
@@ -248,27 +246,14 @@ def test_filters_find_a_genre_inside_a_list_and_the_other_facets(server, databas
     sync.close()
 
 
+@pytest.mark.slow  # real processes
 def test_cli_albums_json_filters(server, tmp_path):
     tabs = tracker(years=(2025,))
     serve(server, tabs)
-    env = (
-        {k: v for k, v in os.environ.items() if not k.startswith(("SYNCCORE_", "GOOGLE_"))}
-        | api_env(server)
-        | {
-            "SYNCCORE_WORKSHEET": "*Prog-*",
-            "SYNCCORE_DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}",
-        }
-    )
+    env = synccore_env(f"sqlite:///{tmp_path / 'c.db'}", server, SYNCCORE_WORKSHEET="*Prog-*")
 
     def cli(*args: str) -> dict:
-        done = subprocess.run(
-            [sys.executable, "-m", "synccore", *args],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = run_synccore(tmp_path, *args, env=env)
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
 

@@ -6,13 +6,10 @@ once, and each due time runs once (the database decides which worker takes it).
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -22,62 +19,18 @@ from synccore.models import ScheduledRun, SyncOperation, SyncWorker
 from synccore.progress import SHUTDOWN_MESSAGE
 from synccore.status import utcnow
 
-from .conftest import album
-from .support_sheets import api_env, api_settings, serve_sheet, sheet_api
+from .support.albums import album
+from .support.paths import ROOT
+from .support.processes import start_worker, stop, stop_all, worker_env
+from .support.sheets import api_settings, serve_sheet, sheet_api
+from .support.waiting import wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def worker_env(database_url: str, server, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SYNCCORE_", "GOOGLE_"))}
-    env.update(api_env(server))
-    env.update(SYNCCORE_DATABASE_URL=database_url, SYNCCORE_HEARTBEAT_TIMEOUT="10")
-    env.update(extra)
-    return env
-
-
-def start_worker(env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "synccore", "worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def stop_all(procs: list[subprocess.Popen]) -> list[tuple[int, str]]:
-    """SIGTERM to all at once (one stopped before the others could leave them a new sync)."""
-    for proc in procs:
-        proc.send_signal(signal.SIGTERM)
-    return [stop(proc, signalled=True) for proc in procs]
-
-
-def stop(proc: subprocess.Popen, timeout: float = 30, signalled: bool = False) -> tuple[int, str]:
-    """SIGTERM, as systemd and docker stop do; the exit code and what it logged. One signal:
-    a second one during interpreter exit meets the default handler."""
-    if not signalled:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        _, err = proc.communicate(timeout=timeout)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    return proc.returncode, err
+pytestmark = pytest.mark.slow  # real processes
 
 
 def operations_in_order(sync: CatalogSync) -> list[SyncOperation]:
     with sync.db.session() as s:
         return list(s.scalars(select(SyncOperation).order_by(SyncOperation.started_at)))
-
-
-def wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ import pytest
 
 from synccore import CatalogSync, SyncStatus
 
-from .browser_support import launch_chromium, require_chromium
-from .support_sheets import api_env, api_settings, serve_sheet, sheet_api, version_rows, wait_for
-from .test_dashboard_exclusivity import answers, free_port, start_dashboard
-from .test_worker import start_worker, stop
+from .support.browser import answers, free_port, launch_chromium, require_chromium, start_dashboard
+from .support.processes import start_worker, stop
+from .support.sheets import api_env, api_settings, serve_sheet, sheet_api, version_rows
+from .support.waiting import wait_for
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_dashboard_restart_mid_sync_does_not_stop_a_worker_run_sync(tmp_path):

@@ -49,18 +49,19 @@ class Span:
     def a1(self) -> str:
         """`'Title'!B21:L40`, titles quoted as Google expects."""
         quoted = "'" + self.title.replace("'", "''") + "'"
-        c0, c1 = column_letters(self.first_col + 1), column_letters(self.last_col + 1)
+        c0, c1 = column_letters(self.first_col), column_letters(self.last_col)
         return f"{quoted}!{c0}{self.first + 1}:{c1}{self.last}"
 
     def describe(self) -> str:
         return f"rows {self.first + 1} to {self.last} of '{self.title}'"
 
 
-def column_letters(count: int) -> str:
-    """The letters of the `count`-th column: 1 -> A, 26 -> Z, 27 -> AA."""
+def column_letters(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA (the stand-in writes its ranges with it too)."""
     letters = ""
-    while count:
-        count, rest = divmod(count - 1, 26)
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
 
@@ -113,7 +114,7 @@ def _value_rows(found: Any, span: Span) -> list[tuple[Any, ...]]:
     echo = _echo_start(found.get("range", "")) if isinstance(found, dict) else None
     if echo is None:
         raise broken(f"Google Sheets answered without the values of {asked}")
-    if echo != (span.title, column_letters(span.first_col + 1), span.first + 1):
+    if echo != (span.title, column_letters(span.first_col), span.first + 1):
         raise broken(
             f"Google Sheets answered with values starting elsewhere than row {span.first + 1} "
             f"when {asked} were asked for"

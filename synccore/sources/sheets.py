@@ -61,15 +61,9 @@ T = TypeVar("T")
 
 def pick_worksheet(sheets: list[dict[str, Any]], wanted: str | None) -> dict[str, Any]:
     """The worksheet's properties by gid or title (exact, then case-insensitive), or the first."""
-    grids = [
-        s["properties"]
-        for s in sheets
-        if s.get("properties", {}).get("sheetType", "GRID") == "GRID"
-    ]
-    if not grids:
-        raise WorksheetNotFound("The spreadsheet has no worksheet with cells (only charts).")
+    grids = _grid_tabs(sheets)
     if wanted is None:
-        return min(grids, key=lambda p: p.get("index", 0))
+        return grids[0]
     text = wanted.strip()
     for match in (
         lambda p: text.isdigit() and str(p.get("sheetId", 0)) == text,

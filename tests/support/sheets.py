@@ -8,8 +8,7 @@ or the new version of its row" without re-deriving the engine's rules.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from synccore.rows import AlbumRow, find_header, parse_row
 from synccore.sources.base import RawRow
 from synccore.standin import FakeSheetsServer, FakeWorksheet
 
-from .conftest import HEADER, album, write_sheet_csv
+from .albums import HEADER, album, write_sheet_csv
 
 SHEET_KEY = "robustness0sheet0key0000000000"  # a bare key: 20+ url-safe characters
 SERVED_TAB = "Albums"  # the tab `serve_sheet` puts the rows in
@@ -189,17 +188,3 @@ def active_operations(db: Database) -> list[SyncOperation]:
 def operation_count(db: Database) -> int:
     with db.session() as s:
         return len(s.scalars(select(SyncOperation.id)).all())
-
-
-def wait_for(
-    condition: Callable[[], object], timeout: float, what: str, every: float = 0.02
-) -> object:
-    """Poll until `condition()` is truthy; fail the test saying `what` did not happen."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(every)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, Playwright
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = ROOT / "app.py"
+from .paths import APP, ROOT
+
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -154,3 +154,36 @@ class FrameCounter:
 
     def _count(self, _payload) -> None:
         self.sent += 1
+
+
+def start_dashboard(port: int, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False

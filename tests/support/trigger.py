@@ -1,6 +1,6 @@
 """A process that presses Sync from several threads at once, round after round.
 
-Run as `python -m tests.support_trigger DATABASE_URL API_URL THREADS`. For each line
+Run as `python -m tests.support.trigger DATABASE_URL API_URL THREADS`. For each line
 `<round> <start epoch>` on stdin it waits until the start time, lets THREADS threads call
 `CatalogSync.run_sync` together (the command line's path: a winner runs the whole sync in its
 thread), and prints one JSON line: `[["ran", op_id, status] | ["busy", message], ...]`.
@@ -17,7 +17,7 @@ import time
 def main() -> None:
     from synccore import CatalogSync, SyncAlreadyRunning
 
-    from .support_sheets import api_settings
+    from .sheets import api_settings
 
     database_url, api_url, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
     sync = CatalogSync(api_settings(api_url, database_url))

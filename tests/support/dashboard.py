@@ -4,15 +4,11 @@ sheet, read what a page shows as plain text, and wait for a background sync to e
 from __future__ import annotations
 
 import re
-import time
-from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from synccore import CatalogSync, OperationStatus
+from .paths import APP
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = ROOT / "app.py"
 TEXT_ELEMENTS = (
     "markdown",
     "caption",
@@ -75,14 +71,3 @@ def autorefresh_rendered(at: AppTest) -> bool:
 def button(at: AppTest, key: str):
     matches = [b for b in at.button if b.key == key]
     return matches[0] if matches else None
-
-
-def wait_until_idle(sync: CatalogSync, timeout: float = 60.0) -> OperationStatus:
-    """Wait for the active sync (started by the app's callback thread) to end."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = sync.current_status()
-        if status is not None and not status.is_active:
-            return status
-        time.sleep(0.1)
-    raise AssertionError(f"the sync did not end within {timeout} s")

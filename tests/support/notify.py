@@ -47,7 +47,7 @@ class Webhook:
 
 
 def poll_like_a_dashboard() -> None:
-    """`python -m tests.support_notify`: what each Sync page rerun does, until SIGTERM."""
+    """`python -m tests.support.notify`: what each Sync page rerun does, until SIGTERM."""
     from synccore import CatalogSync, load_settings, notify
 
     stop = threading.Event()
