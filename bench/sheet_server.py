@@ -22,6 +22,7 @@ import time
 from typing import Any
 from urllib.parse import unquote
 
+from synccore.demo import REAL_TRACKER_YEARS, demo_tracker, keep_links, tracker_worksheets
 from synccore.sources.answers import GRID_PARAMS, VALUE_PARAMS, column_letters
 from synccore.standin import (
     FakeApiError,
@@ -164,6 +165,22 @@ def check_rendering(spec: SheetSpec, sheet: RenderedSheet, sample: int = 400) ->
             raise AssertionError(f"pre-rendered links of rows {r0}..{r1} differ")
 
 
+TRACKER_KEY = "bench-real-tracker-sized-spreadsheet"
+
+
+def serve_tracker(server: FakeSheetsServer, albums_per_tab: int) -> dict[str, Any]:
+    """A spreadsheet the real tracker's size and shape (18 album tabs and a Statistics tab,
+    two or three links per album in the three ways a cell carries one, colored Length cells,
+    grids with empty rows and columns past the data) on the generic stand-in."""
+    tabs = demo_tracker(years=REAL_TRACKER_YEARS, albums_per_tab=albums_per_tab, announced=4)
+    tabs = [keep_links(tab, {"Bandcamp", "Spotify", "Apple Music"}) for tab in tabs]
+    sheets = tracker_worksheets(tabs)
+    for sheet in sheets:
+        sheet.row_count, sheet.column_count = len(sheet.values) + 60, 26
+    server.add_spreadsheet(TRACKER_KEY, sheets, title="Bench tracker")
+    return {"key": TRACKER_KEY, "albums": sum(len(t.albums) for t in tabs), "tabs": len(tabs)}
+
+
 def _command(server: RenderedSheetsServer, cmd: dict[str, Any]) -> dict[str, Any]:
     op = cmd["op"]
     if op == "add":
@@ -181,6 +198,8 @@ def _command(server: RenderedSheetsServer, cmd: dict[str, Any]) -> dict[str, Any
             }
         known = server.rendered[spec.key]
         return {"key": spec.key, "rows": len(known.values), "edited": known.edited}
+    if op == "tracker":
+        return serve_tracker(server, cmd.get("albums_per_tab", 975))
     if op == "drop":
         server.rendered.pop(cmd["key"], None)
         return {}

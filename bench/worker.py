@@ -22,6 +22,7 @@ def _settings(spec: dict[str, Any]):
         spec["server"],
         spec["sheet"],
         read_quota_per_minute=spec.get("quota") or 1_000_000,
+        worksheet=spec.get("worksheet"),
     )
 
 

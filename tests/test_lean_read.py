@@ -12,7 +12,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from synccore.demo import LINK_LABELS, TrackerTab, demo_tracker, tracker_worksheets
+from synccore.demo import REAL_TRACKER_YEARS, demo_tracker, keep_links, tracker_worksheets
 from synccore.errors import HeaderNotFound
 from synccore.rows import AlbumRow, find_header, parse_row
 from synccore.sources.answers import grid_rows
@@ -21,8 +21,6 @@ from synccore.sources.sheets import GoogleSheetSource
 from synccore.standin import FakeSheetsServer, FakeWorksheet
 
 from .support.sheets import API_KEY, SHEET_KEY, api_settings, sheet_api
-
-REAL_TRACKER_YEARS = tuple(range(2025, 2016, -1))  # 18 album tabs, as the real tracker has
 
 
 @pytest.fixture(scope="module")
@@ -216,22 +214,12 @@ def test_generated_hostile_sheets_read_the_same_as_the_whole_grid(server, tabs, 
     assert_same_as_grid(server, chunk_rows=chunk)
 
 
-def with_fewer_links(tab: TrackerTab, kept: set[str]) -> TrackerTab:
-    """The tab with links (and their labels) only in the `kept` link columns."""
-    header = tab.values[tab.header_row - 1]
-    dropped = {c for c, name in enumerate(header) if name in LINK_LABELS and name not in kept}
-    for r, c in [cell for cell in tab.links if cell[1] in dropped]:
-        del tab.links[(r, c)]
-        tab.values[r][c] = ""
-    return tab
-
-
 def test_a_real_tracker_sized_spreadsheet_takes_at_most_eight_read_requests(server):
     tabs = demo_tracker(years=REAL_TRACKER_YEARS, albums_per_tab=975, announced=4)
     assert len(tabs) == 19 and 17_500 <= sum(len(t.albums) for t in tabs[:-1]) <= 17_700
     # two or three links per album (Spotify always, Bandcamp and Apple Music three times in
     # four), in the three ways a cell carries one, as the real tracker's rows have
-    tabs = [with_fewer_links(t, {"Bandcamp", "Spotify", "Apple Music"}) for t in tabs]
+    tabs = [keep_links(t, {"Bandcamp", "Spotify", "Apple Music"}) for t in tabs]
     sheets = tracker_worksheets(tabs)
     for sheet in sheets:  # a real tab's grid has empty rows and columns past its data
         sheet.row_count = len(sheet.values) + 60
