@@ -105,7 +105,6 @@ class LeanRead:
         self.grid_proofs: list[tuple[_Piece, int, int]] = []
         self.values_bytes, self.grid_bytes = Measure(), Measure()
         self.conflicts, self.conflicts_started = 0, 0.0
-        self.requests = {"values": 0, "grid": 0}
         self._events = self._stream()
         self._peeked: tuple[int, list[RawRow], int] | None = None
         self.listener: FetchListener | None = None
@@ -231,7 +230,6 @@ class LeanRead:
             lambda data: decode_value_ranges(data, spans),
             self._listener(),
         )
-        self.requests["values"] += 1
         proof_rows, new_rows = answer[: len(proofs)], answer[len(proofs) :]
         self.values_bytes.learn(size, sum(len(rows) for rows in new_rows))
         for span, rows in zip(proofs, proof_rows, strict=True):
@@ -345,7 +343,6 @@ class LeanRead:
             lambda data: grid_extras(data, spans),
             self._listener(),
         )
-        self.requests["grid"] += 1
         proof_answers, new_answers = answer[: len(proofs)], answer[len(proofs) :]
         self.grid_bytes.learn(size, sum(last - first for _, first, last in asked))
         proved = self.grid_proofs
