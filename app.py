@@ -4,8 +4,9 @@ Run it with `scripts/dashboard` (`streamlit run app.py`). With no configuration 
 bundled demo sheet into catalog.db.
 
 The Sync page polls only while a sync is active: `st_autorefresh` is rendered then, and only
-then, so an idle page sends nothing. Each rerun reads the status fresh (one indexed row) and
-runs no catalog query; the engine (`CatalogSync`) is created once per process.
+then; an idle page asks every 30 s, with one indexed read, whether a sync started elsewhere
+(`watch_for_new_sync`). Each rerun reads the status fresh (one indexed row) and runs no
+catalog query; the engine (`CatalogSync`) is created once per process.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dashboard.context import (
     render_account,
     viewer_now,
 )
+from dashboard.follow import watch_for_new_sync
 from dashboard.lastsync import render_last_synced
 from dashboard.opsnote import render_operations
 from dashboard.syncstatus import render_outcome, render_progress
@@ -31,15 +33,20 @@ from dashboard.timefmt import viewer_zone
 from synccore import CatalogSync, OperationStatus, SyncAlreadyRunning, SyncError, SyncStage
 
 REFRESH_MS = 2_000  # how often the page reruns while a sync is active
-BUTTON_WIDTH = 200  # px: "Sync Now" and "Syncing..." keep the same size
+# px: "Sync Now" and "Syncing..." keep the same size; with Cancel, one row on a phone
+BUTTON_WIDTH = 160
 NOTICE = "sync-notice"  # session key: a message from the last button press, shown once
 
+# The demo says so in one line under the title (on a phone a longer note would push a
+# running sync's progress below the fold); how to leave the demo comes at the page's end.
 DEMO_NOTE = (
-    "**This is the demo.** The dashboard is syncing the bundled demo sheet: 3,000 made-up "
-    "albums served by a local stand-in for the Google Sheets API, so you can try everything "
-    "safely. To sync your own sheet, set `SYNCCORE_SHEET` to its URL in "
-    "`.streamlit/secrets.toml` (see `.streamlit/secrets.toml.example` for the credentials it "
-    "needs) and restart the dashboard."
+    "**This is the demo:** 3,000 made-up albums served by a local stand-in for the Google "
+    "Sheets API, safe to try."
+)
+DEMO_HOWTO = (
+    "To sync your own sheet, set `SYNCCORE_SHEET` to its URL in `.streamlit/secrets.toml` "
+    "(see `.streamlit/secrets.toml.example` for the credentials it needs) and restart the "
+    "dashboard."
 )
 
 
@@ -126,9 +133,12 @@ def render_controls(dash: Dashboard, status: OperationStatus | None, synced_at) 
             else "Read the sheet and bring the catalog up to date."
         ),
     )
+    # The Cancel slot is always drawn, so "Last synced" keeps its place in the row when
+    # Cancel comes and goes: an element that moves is drawn anew while its old copy lingers.
+    cancel_slot = row.container(width="content", key="cancel-slot")
     if active:
         finalizing = status is not None and status.stage == SyncStage.FINALIZING.value
-        row.button(
+        cancel_slot.button(
             "Cancel",
             key="cancel-sync",
             icon=":material/stop_circle:",
@@ -151,7 +161,7 @@ def sync_page() -> None:
     st.title("Catalog Sync", anchor=False)
     st.caption(plain(f"Keeps the album catalog in step with {dash.settings.describe_sheet()}."))
     if dash.settings.is_demo:
-        st.info(DEMO_NOTE, icon=":material/science:")
+        st.caption(DEMO_NOTE)
     render_account(dash.viewer)
 
     with problems_shown():
@@ -177,9 +187,15 @@ def sync_page() -> None:
         st.subheader("Last sync", anchor=False)
         with problems_shown():
             render_outcome(status, dash.sync, zone)
+    if dash.settings.is_demo:
+        st.info(DEMO_HOWTO, icon=":material/science:")
+    watch_for_new_sync(dash.sync, status)
 
 
 st.set_page_config(page_title="Catalog Sync", page_icon=":material/album:", layout="wide")
+# The pages/ folder beside this file would also make Streamlit's first run in a process show
+# its old file-name navigation ("app", "catalog", "history"): .streamlit/config.toml turns that
+# off (client.showSidebarNavigation), and this is the only navigation.
 navigation = st.navigation(
     [
         st.Page(sync_page, title="Sync", icon=":material/sync:", default=True),

@@ -1,1 +1,2 @@
-"""View helpers shared by the Streamlit pages (app.py, pages/). They call synccore's public API."""
+"""View helpers shared by the Streamlit pages (app.py, pages/); they call synccore's
+public API."""

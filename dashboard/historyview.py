@@ -34,17 +34,21 @@ def history_frame(syncs: Sequence[SyncSummary], zone: tzinfo) -> pd.DataFrame:
             "Status": [status_label(s.status) for s in syncs],
             "Duration (s)": [round(s.duration_seconds, 1) for s in syncs],
             "Albums": [s.total for s in syncs],
-            "Created": [s.created for s in syncs],
-            "Updated": [s.updated for s in syncs],
+            "New": [s.created for s in syncs],
+            "Changed": [s.updated for s in syncs],
             "Unchanged": [s.unchanged for s in syncs],
             "Removed": [s.removed for s in syncs],
-            "Failed": [s.failed for s in syncs],
+            "Rows not used": [s.failed for s in syncs],
             "Albums/s": [round(s.albums_per_second, 1) for s in syncs],
             "Triggered by": [s.triggered_by for s in syncs],
             "Started via": [s.started_via for s in syncs],
             "Result": [s.message for s in syncs],
         }
     )
+
+
+# The count columns, shown with thousands separators like every other page ("3,002").
+COUNT_COLUMNS = ("Albums", "New", "Changed", "Unchanged", "Removed", "Rows not used")
 
 
 def speed_frame(syncs: Sequence[SyncSummary], zone: tzinfo) -> pd.DataFrame:
@@ -62,14 +66,27 @@ def speed_frame(syncs: Sequence[SyncSummary], zone: tzinfo) -> pd.DataFrame:
 
 
 def speed_chart(frame: pd.DataFrame, measure: str) -> alt.Chart:
-    """One measure over time, a point per sync, colour by status, details on hover."""
+    """One measure per sync, in order, colour by status, the start time on hover. The x axis
+    is the sync's number: whole numbers only, so no two ticks share a label (times formatted
+    to the minute repeat when syncs run minutes apart)."""
     base = alt.Chart(frame).encode(
-        x=alt.X("Started:T", title=None, axis=alt.Axis(format="%b %d %H:%M", labelAngle=0)),
+        x=alt.X(
+            "Sync:Q",
+            title="Sync",
+            scale=alt.Scale(zero=False, nice=False),
+            axis=alt.Axis(format="d", tickMinStep=1, labelAngle=0, labelOverlap=True),
+        ),
         y=alt.Y(f"{measure}:Q", title=measure, scale=alt.Scale(zero=True)),
     )
     line = base.mark_line(color="#9aa0a6")
     points = base.mark_circle(size=70).encode(
         color=alt.Color("Status:N", legend=alt.Legend(orient="bottom", title=None)),
-        tooltip=["Sync:Q", "Started:T", "Status:N", "Duration (s):Q", "Albums per second:Q"],
+        tooltip=[
+            alt.Tooltip("Sync:Q", format="d"),
+            alt.Tooltip("Started:T", format="%Y-%m-%d %H:%M:%S"),
+            "Status:N",
+            alt.Tooltip("Duration (s):Q", format=",.2f"),
+            alt.Tooltip("Albums per second:Q", format=",.1f"),
+        ],
     )
     return (line + points).properties(height=260, title=measure)

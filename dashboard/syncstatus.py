@@ -50,22 +50,26 @@ def is_wait_message(message: str) -> bool:
 
 
 def count_metrics(status: OperationStatus) -> list[tuple[str, str]]:
-    """The metric row: processed/total, then created, updated, unchanged and failed."""
+    """The metric row, in the units the outcome message uses: albums synced (new, changed,
+    unchanged) and rows not used. The total is in the progress text, not here, so each value
+    stays short enough to show whole."""
     # While (or if it ended while) reading the sheet, the counts are rows read, not albums.
-    label = "Rows read" if status.stage == SyncStage.FETCHING.value else "Processed"
-    done = f"{status.processed:,} / {status.total:,}" if status.total else f"{status.processed:,}"
+    label = "Rows read" if status.stage == SyncStage.FETCHING.value else "Albums synced"
     return [
-        (label, done),
-        ("Created", f"{status.created:,}"),
-        ("Updated", f"{status.updated:,}"),
+        (label, f"{status.processed:,}"),
+        ("New", f"{status.created:,}"),
+        ("Changed", f"{status.updated:,}"),
         ("Unchanged", f"{status.unchanged:,}"),
-        ("Failed", f"{status.failed:,}"),
+        ("Rows not used", f"{status.failed:,}"),
     ]
 
 
 def render_metrics(status: OperationStatus) -> None:
-    for column, (label, value) in zip(st.columns(5), count_metrics(status), strict=True):
-        column.metric(label, value)
+    """One row that wraps: each metric as wide as its whole value, side by side as far as the
+    screen allows (several to a row on a phone, never cut off)."""
+    row = st.container(horizontal=True, gap="medium", key="sync-metrics")
+    for label, value in count_metrics(status):
+        row.metric(label, value, width="content")
 
 
 def render_progress(status: OperationStatus, zone: tzinfo) -> None:
@@ -75,15 +79,15 @@ def render_progress(status: OperationStatus, zone: tzinfo) -> None:
         message = status.message or "Working..."
         if is_wait_message(message):
             st.warning(plain(message), icon=":material/hourglass_top:")
-            st.progress(status.fraction)
+            st.progress(
+                status.fraction,
+                text=f"{status.processed:,} of {status.total:,}" if status.total else None,
+            )
         else:
             st.progress(status.fraction, text=plain(message))
         render_metrics(status)
         if status.cancel_requested:
-            st.info(
-                "Cancel requested: the sync stops after the batch it is writing.",
-                icon=":material/cancel:",
-            )
+            st.info(plain(f"Cancel requested. {status.cancel_wait}"), icon=":material/cancel:")
         st.caption(
             plain(
                 f"Sync #{status.id}, started by {status.triggered_by} at "
@@ -107,7 +111,11 @@ def outcome_text(status: OperationStatus) -> tuple[str, str | None]:
 
 
 def render_outcome(status: OperationStatus, sync: CatalogSync, zone: tzinfo) -> None:
-    """How the most recent sync ended: the message, what to do, and its failed rows."""
+    """How the most recent sync ended: the message, what to do, and its failed rows. The
+    failed rows are read before anything is drawn, so the panel appears whole with the
+    outcome rather than as an empty box a moment later."""
+    with_rows = status.status is SyncStatus.COMPLETED_WITH_WARNINGS and status.failed
+    errors = sync.row_errors(status.id) if with_rows else []
     alert, icon = OUTCOMES.get(status.status, (st.info, None))
     headline, detail = outcome_text(status)
     text = f"**{plain(headline)}**"
@@ -126,15 +134,21 @@ def render_outcome(status: OperationStatus, sync: CatalogSync, zone: tzinfo) -> 
             f"{format_time(status.started_at, zone)}{took}{removed}."
         )
     )
+    # The tables come folded: the first table a page shows is an empty grey box while its
+    # code loads, and the outcome must not arrive with one.
     render_sync_notes(
-        status.warnings, status.worksheets, status.announced, key=f"sync-notes-{status.id}"
+        status.warnings,
+        status.worksheets,
+        status.announced,
+        key=f"sync-notes-{status.id}",
+        folded=True,
     )
-    if status.status is SyncStatus.COMPLETED_WITH_WARNINGS and status.failed:
-        st.subheader("Failed rows", anchor=False)
-        st.caption("These sheet rows were not synced. Fix them in the sheet and sync again.")
-        render_row_errors(
-            sync.row_errors(status.id),
-            operation_id=status.id,
-            key=f"failed-rows-{status.id}",
-            failed=status.failed,
-        )
+    if with_rows:
+        with st.expander(f"Failed rows ({status.failed:,})", icon=":material/rule:"):
+            st.caption("These sheet rows were not synced. Fix them in the sheet and sync again.")
+            render_row_errors(
+                errors,
+                operation_id=status.id,
+                key=f"failed-rows-{status.id}",
+                failed=status.failed,
+            )

@@ -27,10 +27,16 @@ def tabs_frame(worksheets: Sequence[dict[str, Any]]) -> pd.DataFrame:
 
 
 def render_sync_notes(
-    warnings: Sequence[str], worksheets: Sequence[dict[str, Any]], announced: int, key: str
+    warnings: Sequence[str],
+    worksheets: Sequence[dict[str, Any]],
+    announced: int,
+    key: str,
+    *,
+    folded: bool = False,
 ) -> None:
     """Warnings as warnings, announced albums as information, and the tab table when the
-    sync read more than one tab or skipped one."""
+    sync read more than one tab or skipped one; `folded` puts the table in a closed expander
+    (where a page's first table would show as an empty box while its code loads)."""
     for warning in warnings:
         st.warning(plain(warning), icon=":material/warning:")
     if announced:
@@ -41,4 +47,9 @@ def render_sync_notes(
             icon=":material/schedule:",
         )
     if len(worksheets) > 1 or any(t.get("skipped") for t in worksheets):
-        st.dataframe(tabs_frame(worksheets), hide_index=True, key=f"{key}-tabs", placeholder="")
+        where = (
+            st.expander(f"Figures per tab ({len(worksheets):,} tabs)", icon=":material/tab:")
+            if folded
+            else st.container()
+        )
+        where.dataframe(tabs_frame(worksheets), hide_index=True, key=f"{key}-tabs", placeholder="")

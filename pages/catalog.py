@@ -17,11 +17,14 @@ from dashboard.catalogview import (
 )
 from dashboard.context import open_dashboard, problems_shown, settings_fingerprint
 from dashboard.csvexport import render_csv_download
-from dashboard.follow import follow_active_sync
+from dashboard.follow import follow_active_sync, watch_for_new_sync
 from dashboard.text import plain
 from synccore import AlbumFilter, AlbumView
 
 ROW_HEIGHT = 35
+FILTER_WIDTH = 160  # px: two to a row on a 390 px phone
+GENRE_WIDTH = 336  # px: a row of its own on a phone
+NAMES = ("Artist", "Album")
 
 
 def album_details(album: AlbumView) -> None:
@@ -57,6 +60,7 @@ with problems_shown():
     version = dash.sync.catalog_version()
     facets = cached_facets(fingerprint, version, dash.sync)
 follow_active_sync(status, "The catalog")
+watch_for_new_sync(dash.sync, status)
 
 if facets.albums == 0:
     why = (
@@ -77,23 +81,30 @@ search = st.text_input(
     key="catalog-search",
     icon=":material/search:",
 )
-genre_col, type_col, vocal_col = st.columns([2, 1, 1])
-genres = genre_col.multiselect(
+# The filters wrap in one flowing row at fixed widths: five to a row on a wide screen, two on
+# a phone (columns would stack them one per row there, pushing the albums a screen down).
+filter_row = st.container(horizontal=True, vertical_alignment="bottom", key="catalog-filter-row")
+genres = filter_row.multiselect(
     "Genre (any of)",
     facets.genres,
     format_func=lambda name: genre_choice(name, facets.genre_counts),
     key="catalog-genres",
+    width=GENRE_WIDTH,
 )
-types = type_col.multiselect("Type", facets.album_types, key="catalog-types")
-vocals = vocal_col.multiselect("Vocal style", facets.vocal_styles, key="catalog-vocals")
-year_col, country_col, tab_col, debut_col = st.columns([1, 1, 1, 1], vertical_alignment="bottom")
-years = year_col.multiselect("Year", facets.years, key="catalog-years")
-countries = country_col.multiselect("Country", facets.countries, key="catalog-countries")
-tabs = tab_col.multiselect("Tab", facets.worksheets, key="catalog-tabs")
-debut_only = debut_col.toggle("Debuts only", key="catalog-debuts")
-size_col, removed_col = st.columns([1, 3], vertical_alignment="bottom")
-page_size = size_col.selectbox("Albums per page", PAGE_SIZES, index=1, key="catalog-page-size")
-include_removed = removed_col.toggle("Include albums removed from the sheet", key="catalog-removed")
+types = filter_row.multiselect("Type", facets.album_types, key="catalog-types", width=FILTER_WIDTH)
+vocals = filter_row.multiselect(
+    "Vocal style", facets.vocal_styles, key="catalog-vocals", width=FILTER_WIDTH
+)
+years = filter_row.multiselect("Year", facets.years, key="catalog-years", width=FILTER_WIDTH)
+countries = filter_row.multiselect(
+    "Country", facets.countries, key="catalog-countries", width=FILTER_WIDTH
+)
+tabs = filter_row.multiselect("Tab", facets.worksheets, key="catalog-tabs", width=FILTER_WIDTH)
+page_size = filter_row.selectbox(
+    "Albums per page", PAGE_SIZES, index=1, key="catalog-page-size", width=FILTER_WIDTH
+)
+debut_only = filter_row.toggle("Debuts only", key="catalog-debuts")
+include_removed = filter_row.toggle("Include albums removed from the sheet", key="catalog-removed")
 
 filters = AlbumFilter(
     search=search.strip(),
@@ -134,6 +145,8 @@ if result.items:
         frame,
         hide_index=True,
         column_config=COLUMN_CONFIG,
+        # Artist and album first: on a phone they are what fits before the table scrolls.
+        column_order=["Artist", "Album", *(c for c in frame.columns if c not in NAMES)],
         height=min(len(result.items), 15) * ROW_HEIGHT + ROW_HEIGHT + 3,
         on_select="rerun",
         selection_mode="single-row",

@@ -7,8 +7,14 @@ import streamlit as st
 
 from dashboard.context import open_dashboard, problems_shown
 from dashboard.csvexport import render_csv_download
-from dashboard.follow import follow_active_sync
-from dashboard.historyview import history_frame, speed_chart, speed_frame, status_label
+from dashboard.follow import follow_active_sync, watch_for_new_sync
+from dashboard.historyview import (
+    COUNT_COLUMNS,
+    history_frame,
+    speed_chart,
+    speed_frame,
+    status_label,
+)
 from dashboard.rowerrors import render_row_errors
 from dashboard.tabreport import render_sync_notes
 from dashboard.text import plain
@@ -64,6 +70,7 @@ with problems_shown():
     status = dash.sync.current_status()
     syncs = dash.sync.history(limit=HISTORY_LIMIT)
 follow_active_sync(status, "The history")
+watch_for_new_sync(dash.sync, status)
 
 if not syncs:
     st.info(
@@ -92,6 +99,7 @@ st.dataframe(
         "Started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
         "Duration (s)": st.column_config.NumberColumn(format="%.1f"),
         "Albums/s": st.column_config.NumberColumn(format="%.1f"),
+        **{name: st.column_config.NumberColumn(format="localized") for name in COUNT_COLUMNS},
         "Result": st.column_config.TextColumn(width="large"),
     },
     key="history-table",

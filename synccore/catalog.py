@@ -31,6 +31,7 @@ class AlbumFilter:
     worksheets: tuple[str, ...] = ()
     debut_only: bool = False
     include_removed: bool = False
+    removed_only: bool = False  # only albums no longer in the sheet
 
 
 SPOTIFY_EMBED = "https://open.spotify.com/embed/album/"
@@ -119,7 +120,9 @@ def _listing(
 
 
 def _filtered(query: Select, f: AlbumFilter) -> Select:
-    if not f.include_removed:
+    if f.removed_only:
+        query = query.where(Album.removed_at.is_not(None))
+    elif not f.include_removed:
         query = query.where(Album.removed_at.is_(None))
     if f.search.strip():
         query = query.where(search_condition(f.search))

@@ -1,6 +1,6 @@
 """`synccore` / `python -m synccore`: the same public API from a terminal or cron.
 
-Exit codes: 0 success (warnings included), 1 failed, 3 another sync is already active,
+Exit codes: 0 success (warnings included), 1 failed, 2 usage, 3 another sync is already active,
 141 output pipe closed early (`synccore albums | head`), as for a tool ended by SIGPIPE;
 `check` has its own (see `cmd_check`).
 
@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import signal
 import sys
 from typing import Any
@@ -59,8 +60,21 @@ def _print_json(data: Any) -> None:
     print(re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m[0]):04x}", text))
 
 
+def fit_message(message: str, room: int) -> str:
+    """`message` in at most `room` characters, cut in the middle of its description so the
+    count at its end ("... 1,200 of 1,421 rows") stays readable."""
+    if len(message) <= room:
+        return message
+    head, sep, count = message.rpartition("... ")
+    if sep and len(count) + 2 <= room:
+        return head[: room - len(count) - 2] + "… " + count
+    return message[: max(0, room - 1)] + "…"
+
+
 class TerminalProgress:
-    """A one-line progress bar on stderr, redrawn in place; silent when not a terminal."""
+    """A one-line progress bar on stderr, redrawn in place to fit the terminal's width (a
+    longer line would wrap and leave a copy behind at each redraw); silent when not a
+    terminal."""
 
     def __init__(self, stream=sys.stderr, width: int = 30):
         self.stream, self.width = stream, width
@@ -69,11 +83,14 @@ class TerminalProgress:
     def __call__(self, p: Progress) -> None:
         if not self.enabled:
             return
+        columns = shutil.get_terminal_size((80, 24)).columns - 1  # the last column wraps
+        width = max(10, min(self.width, columns // 4))
         fraction = p.processed / p.total if p.total else 0.0
-        filled = int(self.width * min(1.0, fraction))
-        bar = "#" * filled + "-" * (self.width - filled)
-        message = terminal_text(p.message[:70])
-        self.stream.write(f"\r\x1b[2K[{bar}] {fraction:4.0%} {message}")
+        filled = int(width * min(1.0, fraction))
+        bar = "#" * filled + "-" * (width - filled)
+        prefix = f"[{bar}] {fraction:4.0%} "
+        message = fit_message(terminal_text(p.message), columns - len(prefix))
+        self.stream.write(f"\r\x1b[2K{prefix}{message}")
         self.stream.flush()
 
     def done(self) -> None:
@@ -116,7 +133,10 @@ def cmd_sync(sync: CatalogSync, args) -> int:
         op_id = sync.start_sync(default_user(), force=args.force, on_progress=bar, trigger="cli")
     except SyncAlreadyRunning as exc:
         bar.done()
-        say(exc, file=sys.stderr)
+        if args.json:
+            _print_json(busy_json(exc))
+        else:
+            say(exc, file=sys.stderr)
         return EXIT_BUSY
     follow_until_done(sync, op_id)  # a stop (SIGTERM, Ctrl-C) ends it at once
     status = _own_operation(sync, op_id)
@@ -129,6 +149,17 @@ def cmd_sync(sync: CatalogSync, args) -> int:
             where = f"'{e.worksheet}' " if e.worksheet else ""
             say(f"  {where}row {e.sheet_row}: {e.reason}")
     return EXIT_OK if status.status.succeeded else EXIT_FAILED
+
+
+def busy_json(exc: SyncAlreadyRunning) -> dict[str, Any]:
+    """`sync --json`'s answer when another sync holds the slot: who holds it since when."""
+    return {
+        "status": "busy",
+        "message": str(exc),
+        "operation_id": exc.operation_id,
+        "triggered_by": exc.triggered_by,
+        "started_at": exc.started_at.isoformat(),
+    }
 
 
 def _own_operation(sync: CatalogSync, op_id: int) -> OperationStatus:
@@ -194,16 +225,20 @@ def cmd_worker(sync: CatalogSync, args) -> int:
 
 
 def cmd_cancel(sync: CatalogSync, args) -> int:
+    """Exit 0 when a cancel was requested or there was nothing to cancel, 1 when refused."""
     try:
         requested = sync.cancel_sync(default_user())
     except CancelRefused as exc:
         say(f"Not cancelled: {exc}")
         return EXIT_FAILED
-    if requested:
-        say("Cancel requested; the sync stops after its current batch.")
-        return EXIT_OK
-    say("No sync is running.")
-    return EXIT_FAILED
+    status = sync.current_status() if requested else None
+    if status is not None and status.is_active:
+        say(f"Cancel requested for sync #{status.id}. {status.cancel_wait}")
+    elif requested:
+        say("Cancel requested; the sync has ended meanwhile.")
+    else:
+        say("No sync is running: nothing to cancel.")
+    return EXIT_OK
 
 
 def album_filter(args) -> AlbumFilter:
@@ -215,6 +250,7 @@ def album_filter(args) -> AlbumFilter:
         album_types=tuple(args.type or ()),
         worksheets=tuple(args.worksheet or ()),
         debut_only=args.debut,
+        removed_only=args.removed,
     )
 
 
@@ -228,6 +264,43 @@ def cmd_albums(sync: CatalogSync, args) -> int:
         say(f"{a.release:<14} {a.artist} - {a.title}{kind}  [{', '.join(a.genres) or '-'}]")
     say(f"({len(page.items)} of {page.total:,} albums)")
     return EXIT_OK
+
+
+def cmd_errors(sync: CatalogSync, args) -> int:
+    """The rows a sync could not use: the given sync's, else the last finished one's."""
+    op_id = args.sync
+    if op_id is None:
+        last = sync.history(limit=1)
+        if not last:
+            say("No sync has finished yet.", file=sys.stderr)
+            return EXIT_FAILED
+        op_id = last[0].operation_id
+    status = sync.operation(op_id)
+    if status is None:
+        say(f"There is no sync #{op_id} (see `synccore history`).", file=sys.stderr)
+        return EXIT_FAILED
+    errors = sync.row_errors(op_id)
+    if args.json:
+        _print_json({"sync": op_id, "failed": status.failed, "rows": [e.to_json() for e in errors]})
+        return EXIT_OK
+    say(f"Sync #{op_id}: {status.failed:,} rows could not be used.")
+    for e in errors:
+        where = f"'{e.worksheet}' " if e.worksheet else ""
+        say(f"  {where}row {e.sheet_row}: {e.reason}  [{' | '.join(e.values)}]")
+    if status.failed > len(errors):
+        say(f"  (the first {len(errors):,} were recorded)")
+    return EXIT_OK
+
+
+def count(text: str) -> int:
+    """A `--limit` / `--offset` value: a whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -247,13 +320,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("status", "the current or last sync")
     p = add("history", "past syncs")
-    p.add_argument("--limit", type=int, default=20)
-    add("cancel", "ask the running sync to stop")
+    p.add_argument("--limit", type=count, default=20)
+    add("cancel", "ask the running sync to stop (exit 0 also when none is running)")
+    p = add("errors", "the rows a sync could not use (default: the last finished sync)")
+    p.add_argument("--sync", type=int, metavar="N", help="the sync's number (see history)")
     add("check", "health for monitoring: exit 0 ok, 1 failed, 2 stale, 3 stuck or no worker")
     add("worker", "run scheduled syncs and the dashboard's syncs until stopped")
     p = add("albums", "the catalog, newest first")
-    p.add_argument("--limit", type=int, default=50)
-    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--limit", type=count, default=50)
+    p.add_argument("--offset", type=count, default=0)
     p.add_argument("--search", help="artist or album contains this text")
     p.add_argument(
         "--genre", action="append", metavar="G", help="has this genre (repeat: any of them)"
@@ -262,6 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--type", action="append", metavar="T", help="album type (Length): LP, EP")
     p.add_argument("--worksheet", action="append", metavar="W", help="listed in this tab")
     p.add_argument("--debut", action="store_true", help="debut albums only")
+    p.add_argument(
+        "--removed", action="store_true", help="only albums marked removed (no longer in the sheet)"
+    )
     return parser
 
 
@@ -270,6 +348,7 @@ COMMANDS = {
     "status": cmd_status,
     "history": cmd_history,
     "cancel": cmd_cancel,
+    "errors": cmd_errors,
     "check": cmd_check,
     "worker": cmd_worker,
     "albums": cmd_albums,

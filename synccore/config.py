@@ -193,7 +193,9 @@ def load_settings(
         credentials_file=str(credentials_file) if credentials_file else None,
         credentials_info=credentials_info,
         api_key=str(get("SYNCCORE_GOOGLE_API_KEY")) if get("SYNCCORE_GOOGLE_API_KEY") else None,
-        sheets_api_url=str(get("SYNCCORE_SHEETS_API_URL") or DEFAULT_SHEETS_API_URL).rstrip("/"),
+        sheets_api_url=_http_url(
+            "SYNCCORE_SHEETS_API_URL", get("SYNCCORE_SHEETS_API_URL") or DEFAULT_SHEETS_API_URL
+        ),
         header_aliases=dict(aliases),
         color_flags=color_flags,
         location_countries=locations,
@@ -228,6 +230,19 @@ def _json_mapping(raw: Any, problem: str) -> dict[str, str]:
     if not isinstance(raw, Mapping):
         raise ConfigurationError(problem)
     return {str(k): str(v) for k, v in raw.items()}
+
+
+def _http_url(name: str, raw: Any) -> str:
+    """An endpoint URL with its scheme: without one, requests reads "localhost:8080" as a
+    scheme of its own and every request fails as if a proxy were in the way."""
+    url = str(raw).strip().rstrip("/")
+    scheme, _, rest = url.partition("://")
+    if scheme.lower() not in ("http", "https") or not rest:
+        fix = f" (did you mean 'http://{url[:60]}'?)" if "://" not in url else ""
+        raise ConfigurationError(
+            f"{name} must start with http:// or https://, got {url[:80]!r}{fix}."
+        )
+    return url
 
 
 def _at_least_one(name: str, value: int) -> int:

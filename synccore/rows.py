@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
@@ -697,9 +697,20 @@ class RowRules:
 DEFAULT_RULES = RowRules()
 
 
-def row_error(raw: RawRow, reason: str) -> RowError:
-    """A RowError carrying the row's cells as text, bounded by `error_values`."""
-    return RowError(raw.number, reason, error_values(_cell_text(v) for v in raw.values))
+def row_error(raw: RawRow, reason: str, columns: ColumnMap | None = None) -> RowError:
+    """A RowError carrying the row's cells as text, bounded by `error_values`. The release
+    date cell is shown as its date when the sheet sent a serial day (45734 is 2025-03-18), as
+    every other page shows dates."""
+    return RowError(raw.number, reason, error_values(_error_cells(raw.values, columns)))
+
+
+def _error_cells(values: Sequence[Any], columns: ColumnMap | None) -> Iterator[str]:
+    date_at = columns.release_date if columns is not None else None
+    for index, value in enumerate(values):
+        if index == date_at and isinstance(value, int | float) and not isinstance(value, bool):
+            yield parse_release_date(value).display
+        else:
+            yield _cell_text(value)
 
 
 def error_values(cells: Iterable[str]) -> tuple[str, ...]:
@@ -881,8 +892,8 @@ def _incomplete(
     if not title and _is_announced(raw.values, columns, artist):
         return ANNOUNCED
     if not artist and not title:
-        return row_error(raw, "Missing artist and album name")
-    return row_error(raw, "Missing artist name" if not artist else "Missing album name")
+        return row_error(raw, "Missing artist and album name", columns)
+    return row_error(raw, "Missing artist name" if not artist else "Missing album name", columns)
 
 
 def _too_long(artist: str, title: str, artist_key: str, title_key: str) -> str | None:
@@ -936,7 +947,7 @@ def parse_row(
     artist_key = normalize_name(artist)
     title_key = normalize_name(title)
     if (problem := _too_long(artist, title, artist_key, title_key)) is not None:
-        return row_error(raw, problem)
+        return row_error(raw, problem, columns)
     if artist_key in _REPEATED_HEADER_ARTIST and title_key in _REPEATED_HEADER_ALBUM:
         return None  # the header again, e.g. above each month's block
 
@@ -952,7 +963,7 @@ def parse_row(
         or _facet_problem("Length", album_type, album_type, ALBUM_TYPE_LENGTH)
     )
     if problem is not None:
-        return row_error(raw, problem)
+        return row_error(raw, problem, columns)
 
     release = parse_release_date(_cell(values, columns.release_date))
     spotify_id, spotify_url = _spotify(raw, columns, values)
@@ -963,6 +974,7 @@ def parse_row(
             "Artist and album names are too long together to index "
             f"({len(key.encode('utf-8')):,} bytes of UTF-8, at most "
             f"{MAX_KEY_BYTES:,}); shorten them in the sheet or add a Spotify link",
+            columns,
         )
     links = _links(raw, columns, values)
     if spotify_url:
@@ -1000,8 +1012,9 @@ def parse_row(
 def _stored_values(row: AlbumRow) -> tuple[str, ...]:
     """An AlbumRow's fields, for a RowError about it: the original sheet's column order, then
     the length when there is one."""
+    release = row.release
     values = [
-        row.release.text,
+        release.display if _SERIAL_TEXT.match(release.text) else release.text,
         row.artist,
         row.title,
         ", ".join(row.genres),

@@ -186,6 +186,18 @@ class CatalogSync:
             ).first()
             return OperationStatus.from_row(op) if op else None
 
+    def newest_operation(self) -> tuple[int, bool] | None:
+        """(id, is active) of the newest sync, or None before the first: one read of the
+        primary key's index, cheap enough for an idle page to ask every half minute whether
+        a sync started elsewhere."""
+        with self.db.session() as s:
+            row = s.execute(
+                select(SyncOperation.id, SyncOperation.active_slot)
+                .order_by(SyncOperation.id.desc())
+                .limit(1)
+            ).first()
+        return (row.id, row.active_slot is not None) if row else None
+
     def operation(self, operation_id: int) -> OperationStatus | None:
         with self.db.session() as s:
             op = s.get(SyncOperation, operation_id)

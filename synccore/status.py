@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, overload
 
 from .counters import RESULT_COUNTERS, ResultCounts, SyncCounts, counters_of
-from .models import SyncOperation, SyncResult, SyncRowError, SyncStatus
+from .models import SyncOperation, SyncResult, SyncRowError, SyncStage, SyncStatus
 
 
 @overload
@@ -60,6 +60,27 @@ class OperationStatus(SyncCounts):
         if self.total <= 0:
             return 0.0
         return max(0.0, min(1.0, self.processed / self.total))
+
+    @property
+    def cancel_wait(self) -> str:
+        """What a sync asked to stop is still doing before it can: a cancel is honoured only
+        between requests and batches, so the reader learns why it has not stopped yet."""
+        if self.stage == SyncStage.FINALIZING.value:
+            return (
+                "It is finalizing (marking removed albums, recording the result) and ends "
+                "in a moment."
+            )
+        if self.stage == SyncStage.PROCESSING.value:
+            return (
+                "It is writing a batch of albums and stops once that batch is committed; "
+                "albums already written stay."
+            )
+        if self.stage == SyncStage.FETCHING.value:
+            return (
+                "It is reading the sheet and stops within about a second, abandoning the "
+                "request or wait in flight; nothing has been written yet."
+            )
+        return "It has not started reading the sheet yet and stops before it does."
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

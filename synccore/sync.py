@@ -98,6 +98,7 @@ class RowErrorLog:
     def __init__(self, limit: int = MAX_STORED_ROW_ERRORS):
         self.limit = limit
         self.count = 0
+        self.duplicates = 0  # of `count`: rows that lost to a later row with the same key
         self._heap: list[tuple[int, int, RowError]] = []  # (-row number, arrival, error)
 
     def append(self, error: RowError, tab: int = 0) -> None:
@@ -572,6 +573,7 @@ def _changed_winners(
         if winner.row != values[_ROW_AT]:
             name = fetched.tabs[tab].name
             errors.append(duplicate_error(_from_tuple(values), winner.row, name), tab)
+            errors.duplicates += 1
             fetched.tabs[tab].row_errors += 1
         elif winner.unchanged:
             counts.unchanged += 1
@@ -596,11 +598,13 @@ def _report_batch(reporter: Reporter, counts: Counts, total: int, failed: int) -
 
 
 def final_message(
-    counts: Counts, failed: int, announced: int = 0, warnings: int = 0
+    counts: Counts, failed: int, announced: int = 0, warnings: int = 0, duplicates: int = 0
 ) -> tuple[SyncStatus, str]:
-    """The words a user reads when the sync ends. Announced untitled albums and warnings
-    (columns a tab lacks, tabs skipped) are information: only failed rows change the status."""
-    status, message = _outcome(counts, failed)
+    """The words a user reads when the sync ends, in the units of the page's metrics (albums
+    synced: new, changed, unchanged; rows not used, `duplicates` of them duplicates resolved
+    to their later row). Announced untitled albums and warnings (columns a tab lacks, tabs
+    skipped) are information: only rows not used change the status."""
+    status, message = _outcome(counts, failed, duplicates)
     if announced:
         message += (
             f" {announced:,} announced album{'s have' if announced != 1 else ' has'} no title yet."
@@ -610,24 +614,39 @@ def final_message(
     return status, message
 
 
-def _outcome(counts: Counts, failed: int) -> tuple[SyncStatus, str]:
-    changed = counts.created + counts.updated
-    if failed:
-        attempted = counts.processed + failed
-        return (
-            SyncStatus.COMPLETED_WITH_WARNINGS,
-            f"Sync completed with warnings: {counts.processed:,}/{attempted:,} albums updated "
-            f"successfully. {failed:,} failed.",
-        )
-    if changed == 0 and counts.removed == 0:
-        return (
-            SyncStatus.COMPLETED,
-            f"Sync complete! Everything was already up to date ({counts.processed:,} albums).",
-        )
+def _outcome(counts: Counts, failed: int, duplicates: int) -> tuple[SyncStatus, str]:
+    albums = f"{counts.processed:,} album{'s' if counts.processed != 1 else ''} synced"
     details = f"{counts.created:,} new, {counts.updated:,} changed, {counts.unchanged:,} unchanged"
     if counts.removed:
         details += f", {counts.removed:,} removed"
-    return SyncStatus.COMPLETED, f"Sync complete! Updated {changed:,} albums ({details})."
+    if failed:
+        rows = f"{failed:,} row{'s' if failed != 1 else ''} could not be used"
+        if duplicates:
+            rows += (
+                f", {duplicates:,} of them duplicate{'s' if duplicates != 1 else ''} resolved "
+                "to the later row"
+            )
+        return SyncStatus.COMPLETED_WITH_WARNINGS, (
+            f"Sync completed with warnings: {albums} ({details}); {rows}."
+        )
+    if counts.created + counts.updated == 0 and counts.removed == 0:
+        return (
+            SyncStatus.COMPLETED,
+            f"Sync complete! Everything was already up to date ({counts.processed:,} albums "
+            "unchanged).",
+        )
+    return SyncStatus.COMPLETED, f"Sync complete! {albums} ({details})."
+
+
+def cancelled_message(who: str, progress: Progress | None) -> str:
+    """What a cancelled sync left behind: nothing when it wrote no album yet."""
+    wrote = progress is not None and (progress.created or progress.updated)
+    if not wrote:
+        return f"Sync cancelled by {who} before any album was written: the catalog was not changed."
+    return (
+        f"Sync cancelled by {who}. Albums synced before the cancel are kept and none was "
+        "marked removed; run Sync again to finish."
+    )
 
 
 def execute_operation(
@@ -647,7 +666,9 @@ def execute_operation(
             counts, errors, fetched = sync_albums(
                 db, settings, op_id, source or open_source(settings), reporter, force=force
             )
-        status, message = final_message(counts, len(errors), fetched.announced)
+        status, message = final_message(
+            counts, len(errors), fetched.announced, duplicates=errors.duplicates
+        )
         _finish(
             db,
             op_id,
@@ -658,13 +679,11 @@ def execute_operation(
             report=fetched.report(),
         )
     except SyncCancelled:
-        who = _cancelled_by(db, op_id)
         _finish(
             db,
             op_id,
             SyncStatus.CANCELLED,
-            f"Sync cancelled by {who}. Albums synced before the cancel are kept and none "
-            "was marked removed; run Sync again to finish.",
+            cancelled_message(_cancelled_by(db, op_id), reporter.current),
             progress=reporter.current,
         )
     except SyncInterrupted as exc:

@@ -76,7 +76,7 @@ def test_sync_while_another_is_active_exits_3_and_starts_nothing(tmp_path):
 
 
 def test_cancel_asks_the_active_sync_to_stop(tmp_path):
-    assert run_synccore(tmp_path, "cancel").stdout == "No sync is running.\n"
+    assert run_synccore(tmp_path, "cancel").stdout == "No sync is running: nothing to cancel.\n"
     url = f"sqlite:///{tmp_path / 'catalog.db'}"
     operations.claim(Database(url), Settings(database_url=url), "alice")
     done = run_synccore(tmp_path, "cancel")

@@ -91,7 +91,13 @@ def test_button_disabled_and_status_shown_while_another_sync_runs(secrets, other
     text = page_text(at)
     assert "Step 2 of 3: Updating the catalog" in text
     assert "Syncing album 15 of 47..." in text
-    for metric in ("Processed: 15 / 47", "Created: 10", "Updated: 3", "Unchanged: 2", "Failed: 1"):
+    for metric in (
+        "Albums synced: 15",
+        "New: 10",
+        "Changed: 3",
+        "Unchanged: 2",
+        "Rows not used: 1",
+    ):
         assert metric in text
     assert at.get("progress")[0].proto.value == 31  # 15 of 47
     assert "started by someone else" in text
@@ -123,7 +129,8 @@ def test_retry_wait_shows_as_a_warning(secrets, other):
     assert any(
         "Rate limited by Google Sheets, retrying in 4 s" in w.replace("\\", "") for w in warnings
     )
-    assert "Rows read: 2,000 / 6,000" in page_text(at)
+    assert "Rows read: 2,000" in page_text(at)
+    assert "2,000 of 6,000" in page_text(at)  # the total, in the progress bar's text
 
 
 def test_sync_now_runs_a_sync_to_success(secrets, other, tmp_path):
@@ -145,7 +152,7 @@ def test_sync_now_runs_a_sync_to_success(secrets, other, tmp_path):
     wait_until_idle(other)
     at.run()
     text = page_text(at)
-    assert "Sync complete! Updated 12 albums" in text
+    assert "Sync complete! 12 albums synced (12 new, 0 changed, 0 unchanged)." in text
     sync_now = button(at, "sync-now")
     assert sync_now.label == "Sync Now" and not sync_now.disabled
     assert not autorefresh_rendered(at)
@@ -171,8 +178,11 @@ def test_warnings_list_the_failed_rows_with_a_csv(secrets, sheet, other):
     other.run_sync("tester")
     at = make_app(secrets).run()
     text = page_text(at)
-    assert "Sync completed with warnings: 10/12 albums updated successfully. 2 failed." in text
-    assert "Failed rows" in text
+    assert (
+        "Sync completed with warnings: 10 albums synced (10 new, 0 changed, 0 unchanged); "
+        "2 rows could not be used."
+    ) in text
+    assert [e.label for e in at.expander] == ["Failed rows (2)"]
     table = at.dataframe[0].value
     assert list(table["Sheet row"]) == [5, 9]
     assert all(table["Reason"].str.len() > 0)

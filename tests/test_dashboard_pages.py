@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from synccore import CatalogSync, load_settings, operations
@@ -133,8 +135,11 @@ def test_history_lists_syncs_with_chart_and_row_errors(secrets, sheet, other):
     assert list(table["Status"]) == ["Completed with warnings", "Completed"]
     assert list(table["Triggered by"]) == ["bob@example.com", "alice@example.com"]
     assert list(table["Albums"]) == [60, 60]
-    assert list(table["Created"]) == [0, 60]
-    assert list(table["Failed"]) == [1, 0]
+    assert list(table["New"]) == [0, 60]
+    assert list(table["Rows not used"]) == [1, 0]
+    config = json.loads(at.dataframe[0].proto.columns)  # counts read "3,002", as elsewhere
+    for name in ("Albums", "New", "Changed", "Unchanged", "Removed", "Rows not used"):
+        assert config[name]["type_config"]["format"] == "localized", config[name]
     assert (table["Duration (s)"] >= 0).all() and (table["Albums/s"] >= 0).all()
     assert len(at.get("vega_lite_chart")) == 2
     errors = at.dataframe[1].value  # the newest sync is selected: its failed rows

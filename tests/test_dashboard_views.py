@@ -81,22 +81,23 @@ def test_retry_waits_are_recognised(message, waiting):
     assert is_wait_message(message) is waiting
 
 
-def test_metrics_say_rows_read_while_fetching_and_processed_after():
+def test_metrics_say_rows_read_while_fetching_and_albums_synced_after():
     assert count_metrics(status(stage="fetching", processed=2000, total=6000))[0] == (
         "Rows read",
-        "2,000 / 6,000",
+        "2,000",
     )
-    assert count_metrics(status())[0] == ("Processed", "15 / 47")
+    assert count_metrics(status())[0] == ("Albums synced", "15")
     cancelled_while_reading = status(
         status=SyncStatus.CANCELLED, stage="fetching", processed=2000, total=6000
     )
-    assert count_metrics(cancelled_while_reading)[0] == ("Rows read", "2,000 / 6,000")
+    assert count_metrics(cancelled_while_reading)[0] == ("Rows read", "2,000")
+    # the outcome message's units: albums synced (new, changed, unchanged), rows not used
     assert [label for label, _ in count_metrics(status())] == [
-        "Processed",
-        "Created",
-        "Updated",
+        "Albums synced",
+        "New",
+        "Changed",
         "Unchanged",
-        "Failed",
+        "Rows not used",
     ]
 
 
@@ -188,7 +189,7 @@ def test_history_csv_neutralises_text_and_keeps_numbers():
     [row] = read_csv(frame_csv(history_frame([summary], UTC)))
     assert row["Triggered by"] == "'=cmd|' /C calc'!A0"
     assert row["Result"] == "'@Sync failed"
-    assert (row["Sync"], row["Duration (s)"], row["Created"]) == ("3", "1.5", "-1")
+    assert (row["Sync"], row["Duration (s)"], row["New"]) == ("3", "1.5", "-1")
 
 
 @pytest.mark.parametrize(

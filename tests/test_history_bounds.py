@@ -101,7 +101,7 @@ def test_failed_rows_beyond_the_cap_are_counted_not_stored(tmp_path, database_ur
     status = sync.run_sync("alice")
     assert status.status is SyncStatus.COMPLETED_WITH_WARNINGS
     assert status.failed == bad + 1
-    assert f"{bad + 1:,} failed" in status.message
+    assert f"{bad + 1:,} rows could not be used, 1 of them duplicate" in status.message
     with sync.db.session() as s:
         assert s.scalar(select(func.count()).select_from(SyncRowError)) == MAX_STORED_ROW_ERRORS
     stored = sync.row_errors(status.id)
@@ -201,7 +201,7 @@ def widest_failures(tmp_path):
     ]
     op_id = operations.claim(sync.db, sync.settings, "alice")
     progress = Progress(None, "", processed=0, total=failed, failed=failed)  # type: ignore[arg-type]
-    message = f"Sync completed with warnings: 0/{failed:,} albums updated successfully."
+    message = f"Sync completed with warnings: 0 albums synced; {failed:,} rows could not be used."
     operations.finish(
         sync.db,
         op_id,

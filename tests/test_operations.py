@@ -233,3 +233,20 @@ def test_a_cancel_just_before_finalizing_removes_nothing_and_says_so(database_ur
     )
     assert sync.albums().total == 10  # nothing marked removed
     sync.close()
+
+
+def test_a_cancel_while_reading_says_the_catalog_was_not_changed(database_url, tmp_path):
+    sheet = write_sheet_csv(tmp_path / "sheet.csv", [album(n) for n in range(10)])
+    sync = CatalogSync(Settings(database_url=database_url, sheet=str(sheet), progress_interval=0))
+
+    def cancel_while_reading(progress: Progress) -> None:
+        if progress.stage is SyncStage.FETCHING:
+            sync.cancel_sync("bob")
+
+    status = sync.run_sync("alice", on_progress=cancel_while_reading)
+    assert status.status.value == "cancelled", status
+    assert status.message == (
+        "Sync cancelled by bob before any album was written: the catalog was not changed."
+    )
+    assert sync.albums().total == 0
+    sync.close()

@@ -37,7 +37,7 @@ def test_first_sync_creates_every_album_and_its_lookups(database_url, sheet):
     status = sync.run_sync("tester")
     assert status.status is SyncStatus.COMPLETED
     assert (status.created, status.updated, status.unchanged, status.failed) == (10, 0, 0, 0)
-    assert status.message == "Sync complete! Updated 10 albums (10 new, 0 changed, 0 unchanged)."
+    assert status.message == "Sync complete! 10 albums synced (10 new, 0 changed, 0 unchanged)."
     assert status.triggered_by == "tester"
     with sync.db.session() as s:
         assert s.scalar(select(func.count()).select_from(Album)) == 10
@@ -78,7 +78,8 @@ def test_bad_rows_are_reported_with_row_numbers_and_the_rest_syncs(database_url,
     status = sync.run_sync("tester")
     assert status.status is SyncStatus.COMPLETED_WITH_WARNINGS
     assert status.message == (
-        "Sync completed with warnings: 5/7 albums updated successfully. 2 failed."
+        "Sync completed with warnings: 5 albums synced (5 new, 0 changed, 0 unchanged); "
+        "2 rows could not be used."
     )
     errors = sync.row_errors(status.id)
     assert [e.sheet_row for e in errors] == [7, 8]  # header is row 1
@@ -92,6 +93,10 @@ def test_duplicate_keys_last_row_wins_and_earlier_is_reported(database_url, shee
     sync = make_sync(database_url, sheet)
     status = sync.run_sync("tester")
     assert status.failed == 1
+    assert status.message == (
+        "Sync completed with warnings: 2 albums synced (2 new, 0 changed, 0 unchanged); "
+        "1 row could not be used, 1 of them duplicate resolved to the later row."
+    )
     [error] = sync.row_errors(status.id)
     assert error.sheet_row == 2 and "Duplicate of row 4" in error.reason
     assert error.values == tuple(album(1, genre="Doom"))  # the losing row as the sheet had it

@@ -190,6 +190,21 @@ def test_untitled_row_with_a_full_date_is_still_a_row_error():
     assert isinstance(error, RowError) and error.reason == "Missing album name"
 
 
+def test_a_failed_rows_serial_release_date_is_shown_as_a_date():
+    error = parse_row(tracker_row(Album=""), tracker_columns())
+    assert isinstance(error, RowError)
+    assert error.values[TRACKER_HEADER.index("Release Date")] == "2025-03-14"  # not 45730
+    assert "45730" not in error.values
+
+
+def test_a_duplicates_serial_release_date_is_shown_as_a_date():
+    from synccore.rows import AlbumRow, duplicate_error
+
+    album = parse_row(tracker_row(), tracker_columns())
+    assert isinstance(album, AlbumRow)
+    assert duplicate_error(album, 9).values[0] == "2025-03-14"
+
+
 def test_title_without_artist_is_still_a_row_error():
     error = parse_row(tracker_row(Artist="", **{"Release Date": "TBA"}), tracker_columns())
     assert isinstance(error, RowError) and error.reason == "Missing artist name"

@@ -44,7 +44,9 @@ def demo_source(settings: Settings):
     server = demo_server()
     demo_settings = settings.with_overrides(
         sheet=DEMO_SPREADSHEET_KEY,
-        worksheet=DEMO_WORKSHEETS,
+        # SYNCCORE_WORKSHEET picks the demo's tabs as it picks a real sheet's: a tab it names
+        # that the demo lacks fails the sync with the same message.
+        worksheet=settings.worksheet or DEMO_WORKSHEETS,
         sheets_api_url=server.url,
         api_key=DEMO_API_KEY,
         credentials_file=None,
