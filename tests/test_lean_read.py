@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from synccore.demo import REAL_TRACKER_YEARS, demo_tracker, keep_links, tracker_worksheets
-from synccore.errors import HeaderNotFound
+from synccore.errors import HeaderNotFound, MalformedResponse
 from synccore.rows import AlbumRow, find_header, parse_row
 from synccore.sources.answers import grid_rows
 from synccore.sources.base import NullFetchListener, RawRow
@@ -230,3 +230,39 @@ def test_a_real_tracker_sized_spreadsheet_takes_at_most_eight_read_requests(serv
     assert len(rows) == 18
     assert server.read_requests <= 8, [(p, sorted(q)) for _, p, q in server.request_log]
     assert server.status_counts[200] == server.read_requests
+
+
+def cut_every_range_in_half(answer: dict) -> dict:
+    """A proxy cutting each list short: half of every value range's and grid block's rows."""
+    for found in answer.get("valueRanges", []):
+        found["values"] = (found.get("values") or [])[: len(found.get("values") or []) // 2]
+    for sheet in answer.get("sheets", []):
+        for block in sheet.get("data", []):
+            block["rowData"] = (block.get("rowData") or [])[: len(block.get("rowData") or []) // 2]
+    return answer
+
+
+@pytest.mark.parametrize("kind", ["UNFORMATTED_VALUE", "includeGridData"])
+def test_a_cut_answer_spanning_several_tabs_is_found_and_read_again(server, kind):
+    tabs = demo_tracker(years=(2025, 2019), albums_per_tab=80, announced=2)
+    server.add_spreadsheet(SHEET_KEY, tracker_worksheets(tabs), public=True)
+    expected = lean_read(server)
+    server.reset_log()
+    server.inject("answer", times=1, query_contains=kind, answer=cut_every_range_in_half)
+    assert lean_read(server) == expected
+    first, *_ = [q for _, _, q in server.request_log if kind in str(q)]
+    assert len(first["ranges"]) > 1  # the cut answer held several tabs' ranges
+    assert server.read_requests > 1 + 2 + 2  # and was read again
+
+
+def test_answers_cut_every_time_fail_the_read_instead_of_losing_rows(server):
+    tabs = demo_tracker(years=(2025,), albums_per_tab=40, announced=0)
+    server.add_spreadsheet(SHEET_KEY, tracker_worksheets(tabs), public=True)
+    server.inject(
+        "answer", times=1000, query_contains="UNFORMATTED", answer=cut_every_range_in_half
+    )
+    try:
+        with pytest.raises(MalformedResponse, match="out of one answer but sent values"):
+            lean_read(server)
+    finally:
+        server.clear_faults()

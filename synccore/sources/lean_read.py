@@ -347,16 +347,18 @@ class LeanRead:
         self.grid_bytes.learn(size, sum(last - first for _, first, last in asked))
         proved = self.grid_proofs
         self.grid_proofs = []
+        contradicted: list[str] = []
         for (piece, first, last), extras in zip(proved, proof_answers, strict=True):
             piece.grid_proofs -= 1
             if any(links or colors for links, colors in extras):
-                where = self._grid_span(piece, first, last).describe()
-                self._conflict(
-                    f"Google Sheets left the links of {where} out of one answer but sent them "
-                    "in another"
-                )
+                contradicted.append(self._grid_span(piece, first, last).describe())
                 piece.grid_next = min(piece.grid_next, first)
                 piece.extras = {r: e for r, e in piece.extras.items() if r < first}
+        if contradicted:  # one retry for one answer, however many ranges it contradicts
+            self._conflict(
+                f"Google Sheets left the links of {contradicted[0]} out of one answer but sent "
+                "them in another"
+            )
         for (piece, first, last), extras in zip(asked, new_answers, strict=True):
             if piece.grid_next != first:
                 continue  # a proof above sent this piece back to an earlier row
