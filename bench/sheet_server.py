@@ -22,7 +22,8 @@ import time
 from typing import Any
 from urllib.parse import unquote
 
-from synccore.sources.sheets import GRID_FIELDS
+from synccore.demo import REAL_TRACKER_YEARS, demo_tracker, keep_links, tracker_worksheets
+from synccore.sources.answers import GRID_PARAMS, VALUE_PARAMS, column_letters
 from synccore.standin import (
     FakeApiError,
     FakeSheetsServer,
@@ -30,26 +31,34 @@ from synccore.standin import (
     Spreadsheet,
 )
 from synccore.standin.masks import masked
-from synccore.standin.responses import clip, resolve, spreadsheet_response
+from synccore.standin.responses import a1_text, clip, resolve, spreadsheet_response, value_range
 
 from .common import API_KEY, WORKSHEET_TITLE, peak_rss_mb_of
-from .sheets import EMPTY_ROW, SPOTIFY_COLUMN, SheetSpec, render_sheet, sheet_rows
+from .sheets import (
+    EMPTY_VALUES,
+    SPOTIFY_COLUMN,
+    RenderedSheet,
+    SheetSpec,
+    render_sheet,
+    sheet_rows,
+)
 
 
 class RenderedSheetsServer(FakeSheetsServer):
-    """The generic fake plus a fast path for grid-data reads of pre-rendered sheets."""
+    """The generic stand-in plus a fast path for the lean reads of pre-rendered sheets."""
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        self.rendered: dict[str, list[bytes]] = {}
-        self.edited: dict[str, int] = {}
+        self.rendered: dict[str, RenderedSheet] = {}
         self.bytes_sent = 0
         self.bytes_lock = threading.Lock()
 
-    def add_rendered(self, key: str, rows: list[bytes], columns: int) -> None:
-        sheet = FakeWorksheet(WORKSHEET_TITLE, 0, [], row_count=len(rows), column_count=columns)
-        self.add_spreadsheet(key, [sheet], title=f"Bench {key}")
-        self.rendered[key] = rows
+    def add_rendered(self, key: str, sheet: RenderedSheet) -> None:
+        grid = FakeWorksheet(
+            WORKSHEET_TITLE, 0, [], row_count=len(sheet.values), column_count=sheet.columns
+        )
+        self.add_spreadsheet(key, [grid], title=f"Bench {key}")
+        self.rendered[key] = sheet
 
     def quick_answer(
         self, method: str, raw_path: str, query: dict[str, list[str]], headers
@@ -57,20 +66,21 @@ class RenderedSheetsServer(FakeSheetsServer):
         segments = [unquote(s) for s in raw_path.split("/")]
         if (
             method != "GET"
-            or len(segments) != 4
+            or len(segments) not in (4, 5)
             or segments[1:3] != ["v4", "spreadsheets"]
-            or segments[3] not in self.rendered
-            or query.get("includeGridData", ["false"])[0].lower() != "true"
         ):
+            return None
+        rendered = self.rendered.get(segments[3])
+        values = segments[4:] == ["values:batchGet"]
+        grid = len(segments) == 4 and query.get("includeGridData", [""])[0] == "true"
+        if rendered is None or not (values or grid):
             return None
         try:
             book = self.authorize_read(segments[3], query, headers)
-            if query.get("fields", [""])[0] != GRID_FIELDS or len(query.get("ranges", [])) != 1:
-                raise FakeApiError(400, "the bench server only serves the sync's grid read")
-            text = query["ranges"][0]
-            sheet, rng = resolve(book, text)
-            r0, _c0, r1, _c1 = clip(sheet, rng, text)
-            body = grid_response(self.rendered[book.key], r0, r1)
+            if values:
+                body = values_response(book, rendered, query)
+            else:
+                body = links_response(book, rendered, query)
         except FakeApiError as error:
             return error.code, json.dumps(error.body()).encode()
         with self.bytes_lock:
@@ -78,19 +88,56 @@ class RenderedSheetsServer(FakeSheetsServer):
         return 200, body
 
 
-def grid_response(rows: list[bytes], r0: int, r1: int) -> bytes:
-    """The masked `spreadsheets.get` answer for rows r0..r1 (0-based, inclusive)."""
-    end = r1 + 1
-    while end > r0 and rows[end - 1] == EMPTY_ROW:
-        end -= 1
-    block = [b'"startRow":%d' % r0] if r0 else []
-    if end > r0:
-        block.append(b'"rowData":[' + b",".join(rows[r0:end]) + b"]")
-    return b'{"sheets":[{"data":[{' + b",".join(block) + b"}]}]}"
+def _asked(book: Spreadsheet, query: dict[str, list[str]], what: str, fields: str):
+    if query.get("fields", [""])[0] != fields:
+        raise FakeApiError(400, f"the bench server only serves the lean read's {what}")
+    for text in query.get("ranges", []):
+        sheet, rng = resolve(book, text)
+        yield sheet, clip(sheet, rng, text)
 
 
-def check_rendering(spec: SheetSpec, rows: list[bytes], sample: int = 400) -> None:
-    """The fast path must answer exactly what the generic fake answers: compare the first rows."""
+def values_response(book: Spreadsheet, sheet: RenderedSheet, query: dict[str, list[str]]) -> bytes:
+    """The masked `values.batchGet` answer (UNFORMATTED_VALUE, rows) for whole-width ranges."""
+    if query.get("valueRenderOption", [""])[0] != "UNFORMATTED_VALUE":
+        raise FakeApiError(400, "the bench server only serves unformatted values")
+    found = []
+    for grid, (r0, c0, r1, c1) in _asked(book, query, "values", VALUE_PARAMS["fields"]):
+        if c0 != 0 or c1 != sheet.columns - 1:
+            raise FakeApiError(400, "the bench server only serves whole rows of values")
+        end = r1 + 1
+        while end > r0 and sheet.values[end - 1] == EMPTY_VALUES:
+            end -= 1
+        part = b'{"range":' + json.dumps(a1_text(grid, r0, c0, r1, c1)).encode()
+        if end > r0:
+            part += b',"values":[' + b",".join(sheet.values[r0:end]) + b"]"
+        found.append(part + b"}")
+    return b'{"valueRanges":[' + b",".join(found) + b"]}"
+
+
+def links_response(book: Spreadsheet, sheet: RenderedSheet, query: dict[str, list[str]]) -> bytes:
+    """The masked grid-data answer (links and colors) for any columns: the Spotify column's
+    hyperlinks where the range covers it."""
+    blocks = []
+    for _grid, (r0, c0, r1, c1) in _asked(book, query, "links", GRID_PARAMS["fields"]):
+        rows: list[bytes] = []
+        if c0 <= SPOTIFY_COLUMN <= c1:
+            pad = b"{}," * (SPOTIFY_COLUMN - c0)
+            for r in range(r0, r1 + 1):
+                cell = sheet.links.get(r)
+                rows.append(b'{"values":[' + pad + cell + b"]}" if cell else b"{}")
+            while rows and rows[-1] == b"{}":
+                rows.pop()
+        block = [b'"startRow":%d' % r0] if r0 else []
+        if c0:
+            block.append(b'"startColumn":%d' % c0)
+        if rows:
+            block.append(b'"rowData":[' + b",".join(rows) + b"]")
+        blocks.append(b"{" + b",".join(block) + b"}")
+    return b'{"sheets":[{"properties":{"sheetId":0},"data":[' + b",".join(blocks) + b"]}]}"
+
+
+def check_rendering(spec: SheetSpec, sheet: RenderedSheet, sample: int = 400) -> None:
+    """The fast path must answer exactly what the generic stand-in answers: compare samples."""
     values, links = [], {}
     for index, (cells, link) in enumerate(sheet_rows(spec)):
         if index >= sample:
@@ -98,17 +145,40 @@ def check_rendering(spec: SheetSpec, rows: list[bytes], sample: int = 400) -> No
         values.append(cells)
         if link:
             links[(index, SPOTIFY_COLUMN)] = link
-    sheet = FakeWorksheet(WORKSHEET_TITLE, 0, values, links)
-    book = Spreadsheet("k", "t", [sheet], None, True)
-    for r0, r1 in ((0, sample - 1), (3, 57), (100, sample - 1)):
-        query = {
-            "ranges": [f"'{WORKSHEET_TITLE}'!A{r0 + 1}:H{r1 + 1}"],
-            "includeGridData": ["true"],
-        }
-        slow = masked(spreadsheet_response(book, query), GRID_FIELDS)
-        fast = json.loads(grid_response(rows[:sample], r0, r1))
-        if slow != fast:
-            raise AssertionError(f"pre-rendered rows {r0}..{r1} differ from the fake's answer")
+    columns = sheet.columns
+    generic = FakeWorksheet(WORKSHEET_TITLE, 0, values, links, column_count=columns)
+    book = Spreadsheet("k", "t", [generic], None, True)
+    part = RenderedSheet(sheet.values[:sample], sheet.links, columns, 0)
+    last = column_letters(columns - 1)
+    for r0, r1, c0 in ((0, sample - 1, 0), (3, 57, 2), (100, sample - 1, SPOTIFY_COLUMN)):
+        whole = f"'{WORKSHEET_TITLE}'!A{r0 + 1}:{last}{r1 + 1}"
+        span = f"'{WORKSHEET_TITLE}'!{column_letters(c0)}{r0 + 1}:{last}{r1 + 1}"
+        query = {**{k: [v] for k, v in VALUE_PARAMS.items()}, "ranges": [whole, whole]}
+        slow = masked(
+            {"valueRanges": [value_range(book, whole, query)] * 2}, VALUE_PARAMS["fields"]
+        )
+        if slow != json.loads(values_response(book, part, query)):
+            raise AssertionError(f"pre-rendered values of rows {r0}..{r1} differ")
+        query = {**{k: [v] for k, v in GRID_PARAMS.items()}, "ranges": [span]}
+        slow = masked(spreadsheet_response(book, query), GRID_PARAMS["fields"])
+        if slow != json.loads(links_response(book, part, query)):
+            raise AssertionError(f"pre-rendered links of rows {r0}..{r1} differ")
+
+
+TRACKER_KEY = "bench-real-tracker-sized-spreadsheet"
+
+
+def serve_tracker(server: FakeSheetsServer, albums_per_tab: int) -> dict[str, Any]:
+    """A spreadsheet the real tracker's size and shape (18 album tabs and a Statistics tab,
+    two or three links per album in the three ways a cell carries one, colored Length cells,
+    grids with empty rows and columns past the data) on the generic stand-in."""
+    tabs = demo_tracker(years=REAL_TRACKER_YEARS, albums_per_tab=albums_per_tab, announced=4)
+    tabs = [keep_links(tab, {"Bandcamp", "Spotify", "Apple Music"}) for tab in tabs]
+    sheets = tracker_worksheets(tabs)
+    for sheet in sheets:
+        sheet.row_count, sheet.column_count = len(sheet.values) + 60, 26
+    server.add_spreadsheet(TRACKER_KEY, sheets, title="Bench tracker")
+    return {"key": TRACKER_KEY, "albums": sum(len(t.albums) for t in tabs), "tabs": len(tabs)}
 
 
 def _command(server: RenderedSheetsServer, cmd: dict[str, Any]) -> dict[str, Any]:
@@ -117,21 +187,19 @@ def _command(server: RenderedSheetsServer, cmd: dict[str, Any]) -> dict[str, Any
         spec = SheetSpec(cmd["albums"], cmd.get("seed", 2025), cmd.get("edit_share", 0.0))
         if spec.key not in server.rendered:
             started = time.perf_counter()
-            rows, columns, edited = render_sheet(spec)
-            check_rendering(spec, rows)
-            server.add_rendered(spec.key, rows, columns)
-            server.edited[spec.key] = edited
+            sheet = render_sheet(spec)
+            check_rendering(spec, sheet)
+            server.add_rendered(spec.key, sheet)
             return {
                 "key": spec.key,
-                "rows": len(rows),
-                "edited": edited,
+                "rows": len(sheet.values),
+                "edited": sheet.edited,
                 "build_seconds": time.perf_counter() - started,
             }
-        return {
-            "key": spec.key,
-            "rows": len(server.rendered[spec.key]),
-            "edited": server.edited[spec.key],
-        }
+        known = server.rendered[spec.key]
+        return {"key": spec.key, "rows": len(known.values), "edited": known.edited}
+    if op == "tracker":
+        return serve_tracker(server, cmd.get("albums_per_tab", 975))
     if op == "drop":
         server.rendered.pop(cmd["key"], None)
         return {}

@@ -111,45 +111,47 @@ def sheet_rows(
         previous = row
 
 
-# -- the JSON the fake API would send for these cells ----------------------------------------
+# -- the JSON the stand-in would send for these cells ----------------------------------------
 
 
-def _cell_json(value: object, link: str | None) -> dict:
-    cell: dict = {}
-    if value is not None and value != "":
-        if isinstance(value, bool):
-            cell["effectiveValue"] = {"boolValue": value}
-        elif isinstance(value, (int, float)):
-            number = int(value) if isinstance(value, float) and value.is_integer() else value
-            cell["effectiveValue"] = {"numberValue": number}
-        else:
-            cell["effectiveValue"] = {"stringValue": str(value)}
-    if link:
-        cell["hyperlink"] = link
-    return cell
+EMPTY_VALUES = b"[]"
 
 
-EMPTY_ROW = b"{}"
+def _unformatted(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
-def render_row(values: list[object], link: str | None) -> bytes:
-    """One RowData as compact JSON, masked to `effectiveValue,hyperlink` and trimmed the way
-    the fake (and Google) trims: empty trailing cells dropped, an empty row is `{}`."""
-    cells = [_cell_json(v, link if c == SPOTIFY_COLUMN else None) for c, v in enumerate(values)]
-    if link and len(cells) <= SPOTIFY_COLUMN:
-        cells += [{}] * (SPOTIFY_COLUMN - len(cells)) + [{"hyperlink": link}]
-    while cells and not cells[-1]:
+def render_values(values: list[object]) -> bytes:
+    """One row as `values.batchGet` sends it (UNFORMATTED_VALUE): a JSON array, empty cells in
+    the middle as "", trailing empty cells dropped."""
+    cells = [_unformatted(v) for v in values]
+    while cells and cells[-1] == "":
         cells.pop()
-    if not cells:
-        return EMPTY_ROW
-    return json.dumps({"values": cells}, separators=(",", ":")).encode()
+    return json.dumps(cells, separators=(",", ":")).encode() if cells else EMPTY_VALUES
 
 
-def render_sheet(spec: SheetSpec) -> tuple[list[bytes], int, int]:
-    """(pre-rendered rows, column count, albums edited) for the whole sheet."""
-    rendered: list[bytes] = []
+@dataclass
+class RenderedSheet:
+    """A bench sheet as the stand-in's JSON: each row's values, and the Spotify column's
+    hyperlink cell where it has one (the sheet's only links; no colors)."""
+
+    values: list[bytes]
+    links: dict[int, bytes]
+    columns: int
+    edited: int
+
+
+def render_sheet(spec: SheetSpec) -> RenderedSheet:
+    values: list[bytes] = []
+    links: dict[int, bytes] = {}
     columns, edited = 1, list[int]()
-    for values, link in sheet_rows(spec, edited):
-        rendered.append(render_row(values, link))
-        columns = max(columns, len(values))
-    return rendered, columns, len(edited)
+    for index, (cells, link) in enumerate(sheet_rows(spec, edited)):
+        values.append(render_values(cells))
+        if link:
+            links[index] = json.dumps({"hyperlink": link}, separators=(",", ":")).encode()
+        columns = max(columns, len(cells))
+    return RenderedSheet(values, links, columns, len(edited))

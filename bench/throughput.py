@@ -13,6 +13,7 @@ def _rows_per_second(rows: int, seconds: float) -> str:
     return f"{rows / seconds:,.0f} rows/s" if seconds else ""
 
 
+FLOOR_TARGET = {"sqlite": 1.5, "postgres": 2.0}  # issue 10: the sync against the lean floor
 SMALL_REPEATS = 3  # the small sheet's sync and floor take the best of 3 (a shared machine)
 
 
@@ -42,6 +43,7 @@ def throughput(ctx: Context) -> list[Figure]:
                     syncs.append(ctx.sync(db, sheet["key"]))
             floor, sync = _best(floors), _best(syncs)
             best = f"best of {repeats}; " if repeats > 1 else ""
+            limit = FLOOR_TARGET[kind]
             figures.append(
                 slowdown(
                     Figure(
@@ -50,14 +52,14 @@ def throughput(ctx: Context) -> list[Figure]:
                         sync["seconds"],
                         "s",
                         kind,
-                        "floor: 1 request + 1 executemany",
+                        "floor: lean read (2 requests) + 1 executemany",
                         floor["seconds"],
-                        target="<= 3x floor",
+                        target=f"<= {limit:g}x floor",
                         note=best + _rows_per_second(sheet["rows"], sync["seconds"]),
                     ),
                     sync["seconds"],
                     floor["seconds"],
-                    target=3.0,
+                    target=limit,
                 )
             )
             if albums == ctx.sizes.small:
@@ -73,11 +75,10 @@ def throughput(ctx: Context) -> list[Figure]:
                             kind,
                             "per-row ORM, 1 transaction per album",
                             orm["seconds"],
-                            target=">= 50x faster",
+                            target="reference only",
                         ),
                         sync["seconds"],
                         orm["seconds"],
-                        target=50.0,
                     )
                 )
     return figures
@@ -103,12 +104,12 @@ def unchanged(ctx: Context) -> list[Figure]:
                     kind,
                     "first sync",
                     first["seconds"],
-                    target="<= 0.5x first",
+                    target="<= 0.4x first",
                     note="best of 2",
                 ),
                 second["seconds"],
                 first["seconds"],
-                target=0.5,
+                target=0.4,
             )
         )
         figures.append(

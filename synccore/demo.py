@@ -288,6 +288,20 @@ def demo_tracker(
     return tabs
 
 
+REAL_TRACKER_YEARS = tuple(range(2025, 2016, -1))  # 18 album tabs, as the real tracker has
+
+
+def keep_links(tab: TrackerTab, services: set[str]) -> TrackerTab:
+    """The tab with links (and their labels) only in the link columns of `services`: two or
+    three links per album, as most of the real tracker's rows have, instead of four."""
+    header = tab.values[tab.header_row - 1] if tab.header_row else []
+    dropped = {c for c, name in enumerate(header) if name in LINK_LABELS and name not in services}
+    for r, c in [cell for cell in tab.links if cell[1] in dropped]:
+        del tab.links[(r, c)]
+        tab.values[r][c] = ""
+    return tab
+
+
 def _tracker_tab(
     rng: random.Random,
     title: str,

@@ -276,8 +276,11 @@ def _other_links(values: Sequence[Any], claimed: Iterable[int]) -> tuple[tuple[i
     return tuple(found)
 
 
+HEADER_SCAN_ROWS = 15  # the header is looked for in a tab's first rows (those it returned)
+
+
 def find_header(
-    rows: Sequence[RawRow], aliases: Mapping[str, str] | None = None, scan: int = 15
+    rows: Sequence[RawRow], aliases: Mapping[str, str] | None = None, scan: int = HEADER_SCAN_ROWS
 ) -> tuple[ColumnMap, int]:
     """The column map and the index (in `rows`) of the first row naming Artist and Album.
 

@@ -47,6 +47,7 @@ from .operations import Progress
 from .progress import SHUTDOWN_ERROR, SHUTDOWN_MESSAGE, Heartbeat, Reporter, shutdown_requested
 from .rows import (
     ANNOUNCED,
+    HEADER_SCAN_ROWS,
     AlbumRow,
     ColumnMap,
     ReleaseDate,
@@ -70,7 +71,6 @@ log = logging.getLogger(__name__)
 # most ~2,500 characters (rows.ERROR_VALUES_TOTAL of cells and a 500-character reason), so a
 # sync stores at most ~25 million characters of them, however many rows fail.
 MAX_STORED_ROW_ERRORS = 10_000
-HEADER_SCAN_ROWS = 15
 REMOVAL_CHUNK = 5_000  # ids per UPDATE: drivers cap the parameters of one statement
 # Test hook: a file path. The removal step then marks 50 albums per statement, appends a line
 # to that file after each one and waits 0.2 s (and while a file named like it plus ".hold"

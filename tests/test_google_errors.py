@@ -462,17 +462,26 @@ def api_requests(server) -> list[str]:
     return [path for _, path, _ in server.request_log if path.startswith("/v4/")]
 
 
-def grid_ranges(server) -> list[str]:
-    return [q["ranges"][0] for _, _, q in server.request_log if "includeGridData" in q]
+def values_ranges(server) -> list[list[str]]:
+    """The ranges of each values.batchGet request, in order."""
+    return [q["ranges"] for _, path, q in server.request_log if path.endswith(":batchGet")]
+
+
+def grid_ranges(server) -> list[list[str]]:
+    """The ranges of each grid-data (links and colors) request, in order."""
+    return [q["ranges"] for _, _, q in server.request_log if "includeGridData" in q]
 
 
 def shifted(answer: dict) -> dict:
-    answer["sheets"][0]["data"][0]["startRow"] = 30
+    answer["valueRanges"][0]["range"] = "'Releases'!A31:G50"
     return answer
 
 
 def cut_in_half(answer: dict) -> dict:
     """The answer with the second half of its rows gone, as a proxy cutting a list short."""
+    for found in answer.get("valueRanges", []):
+        rows = found.get("values") or []
+        found["values"] = rows[: len(rows) // 2]
     for sheet in answer.get("sheets", []):
         for block in sheet.get("data", []):
             rows = block.get("rowData") or []
@@ -480,17 +489,21 @@ def cut_in_half(answer: dict) -> dict:
     return answer
 
 
+ASKED = "rows 21 to 40 of 'Releases'"
 BROKEN_MIDDLE_CHUNK = {
-    "empty object": ({}, "Google Sheets answered without the cells of rows 21 to 40"),
+    "empty object": ({}, f"Google Sheets answered without the values of {ASKED}"),
     "error object": (
         {"error": {"code": 500, "message": "Backend Error", "status": "INTERNAL"}},
-        "Google Sheets answered with an error instead of the cells of rows 21 to 40",
+        f"Google Sheets answered with an error instead of the values of {ASKED}",
     ),
-    "no sheets": ({"sheets": []}, "Google Sheets answered without the cells of rows 21 to 40"),
-    "no data": ({"sheets": [{}]}, "Google Sheets answered without the cells of rows 21 to 40"),
+    "no ranges": ({"valueRanges": []}, f"Google Sheets answered without the values of {ASKED}"),
+    "a range without its name": (
+        {"valueRanges": [{"values": [["a"]]}]},
+        f"Google Sheets answered without the values of {ASKED}",
+    ),
     "wrong start row": (
         shifted,
-        "Google Sheets answered with cells starting elsewhere than row 21 when rows 21 to 40 "
+        f"Google Sheets answered with values starting elsewhere than row 21 when {ASKED} "
         "were asked for",
     ),
 }
@@ -518,7 +531,7 @@ def test_a_malformed_200_for_a_middle_chunk_fails_and_removes_nothing(
         ),
         source=source(),
     )
-    assert grid_ranges(server).count("'Releases'!A21:G40") == 4  # retried within the bounds
+    assert values_ranges(server).count(["'Releases'!A21:G40"]) == 4  # retried within the bounds
 
 
 @pytest.mark.parametrize("answer", BROKEN_MIDDLE_CHUNK, ids=list(BROKEN_MIDDLE_CHUNK))
@@ -559,16 +572,15 @@ def test_rows_cut_from_a_middle_chunk_once_are_found_and_nothing_is_removed(fake
     assert status.status.value == "completed", status.error
     assert (status.removed, status.unchanged) == (0, 64)
     assert all(removed is None for *_, removed in snapshot())
-    assert grid_ranges(server) == [
-        "'Releases'!A1:G20",
-        "'Releases'!A21:G40",  # cut to rows 21-30
-        "'Releases'!A41:G60",  # has rows: rows 31-40 must be proved empty first...
-        "'Releases'!A31:G40",  # ...and are not: read again from row 31
-        "'Releases'!A31:G50",
-        "'Releases'!A51:G70",  # ends at row 68
-        "'Releases'!A71:G90",
-        "'Releases'!A91:G100",
-        "'Releases'!A69:G100",  # rows 69-100 said empty twice
+    assert values_ranges(server) == [
+        ["'Releases'!A1:G20"],
+        ["'Releases'!A21:G40"],  # cut to rows 21-30
+        ["'Releases'!A31:G40", "'Releases'!A41:G60"],  # rows 31-40 must be proved empty...
+        ["'Releases'!A31:G50"],  # ...and are not: read again from row 31, nothing passed on
+        ["'Releases'!A51:G70"],  # ends at row 68
+        ["'Releases'!A69:G70", "'Releases'!A71:G90"],  # rows 69-70 said empty twice
+        ["'Releases'!A71:G90", "'Releases'!A91:G100"],
+        ["'Releases'!A91:G100"],  # and so on to the end of the grid
     ]
 
 
@@ -576,7 +588,7 @@ def test_rows_cut_from_every_answer_fail_the_sync_and_remove_nothing(fake_sheets
     settings, source, snapshot = chunked
     server = fake_sheets
     before = snapshot()
-    server.inject("answer", times=1000, query_contains="includeGridData", answer=cut_in_half)
+    server.inject("answer", times=1000, query_contains="UNFORMATTED_VALUE", answer=cut_in_half)
     assert_failed_cleanly(
         settings,
         server,
@@ -584,10 +596,41 @@ def test_rows_cut_from_every_answer_fail_the_sync_and_remove_nothing(fake_sheets
         snapshot,
         caplog,
         (
-            r"Google Sheets left rows \d+ to \d+ out of one answer but sent cells for them in "
-            r"another after 4 attempts over \d+ s\. A proxy or firewall between this server and "
+            r"Google Sheets left rows \d+ to \d+ of 'Releases' out of one answer but sent values "
+            r"for them in another after 4 attempts over \d+ s\. A proxy or firewall between this server and "
             r"Google may be interfering\. The catalog was not changed; run the sync again later\."
         ),
+        source=source(),
+    )
+
+
+def test_links_cut_from_an_answer_once_are_found_and_nothing_changes(fake_sheets, chunked):
+    settings, source, snapshot = chunked
+    before = snapshot()
+    # the first links answer loses its second half, row 5's Spotify link with it
+    fake_sheets.inject("answer", times=1, query_contains="includeGridData", answer=cut_in_half)
+    _, status = run(settings, source=source())
+    assert status.status.value == "completed", status.error
+    assert (status.updated, status.removed, status.unchanged) == (0, 0, 64)
+    assert snapshot() == before
+    first, second = grid_ranges(fake_sheets)[:2]
+    assert first[0] == "'Releases'!C4:G20" and second[0] == "'Releases'!C5:G20"  # asked again
+
+
+def test_links_answers_without_the_links_fail_the_sync_and_change_nothing(
+    fake_sheets, chunked, caplog
+):
+    settings, source, snapshot = chunked
+    before = snapshot()
+    fake_sheets.inject("answer", times=100, query_contains="includeGridData", answer={"sheets": []})
+    assert_failed_cleanly(
+        settings,
+        fake_sheets,
+        before,
+        snapshot,
+        caplog,
+        r"Google Sheets answered without the links of rows 4 to 20 of 'Releases', or with them "
+        r"starting elsewhere after 4 attempts over \d+ s\. .*",
         source=source(),
     )
 
@@ -599,7 +642,7 @@ def test_the_last_rows_cut_once_are_found_by_the_closing_check(fake_sheets, chun
     _, status = run(settings, source=source())
     assert status.status.value == "completed", status.error
     assert (status.removed, status.unchanged) == (0, 64)
-    assert "'Releases'!A65:G100" in grid_ranges(server)  # rows 65-100 asked for again
+    assert ["'Releases'!A65:G80", "'Releases'!A81:G100"] in values_ranges(server)  # asked again
 
 
 def test_blank_rows_at_a_chunk_boundary_are_proved_empty_once(sqlite_url, fake_sheets):
@@ -609,12 +652,11 @@ def test_blank_rows_at_a_chunk_boundary_are_proved_empty_once(sqlite_url, fake_s
     settings = google_settings(sqlite_url, fake_sheets, read_quota_per_minute=100_000)
     _, status = run(settings, source=GoogleSheetSource(settings, chunk_rows=CHUNK))
     assert status.status.value == "completed" and status.created == 54, status.error
-    assert grid_ranges(fake_sheets) == [
-        "'Releases'!A1:G20",
-        "'Releases'!A21:G40",  # rows 21-35
-        "'Releases'!A41:G60",  # rows 41-60, 41-45 blank
-        "'Releases'!A36:G40",  # the proof that rows 36-40 are blank
-        "'Releases'!A61:G68",  # the last rows, all there: nothing to prove
+    assert values_ranges(fake_sheets) == [
+        ["'Releases'!A1:G20"],
+        ["'Releases'!A21:G40"],  # rows 21-35
+        ["'Releases'!A36:G40", "'Releases'!A41:G60"],  # the proof that 36-40 are blank, and more
+        ["'Releases'!A61:G68"],  # the last rows, all there: nothing to prove
     ]
 
 

@@ -1,5 +1,6 @@
-"""The gspread path for real: HTTP to the fake Sheets API, a service account's signed JWT,
-hyperlinks from grid data, worksheets, chunking, pacing. Errors are in test_google_errors.py."""
+"""The gspread path for real: HTTP to the Sheets API stand-in, a service account's signed JWT,
+values and hyperlinks (the lean read), worksheets, chunking, pacing. Errors are in
+test_google_errors.py."""
 
 from __future__ import annotations
 
@@ -13,17 +14,12 @@ from synccore.db import Database
 from synccore.errors import SyncCancelled, TransientSourceError
 from synccore.models import Album, SyncStage
 from synccore.rows import find_header, parse_row
+from synccore.sources.answers import Span, grid_extras, grid_rows, value_ranges
 from synccore.sources.base import NullFetchListener
 from synccore.sources.http_limits import RequestDeadline, within_deadline
+from synccore.sources.lean_read import Measure
 from synccore.sources.pacing import ReadQuota
-from synccore.sources.sheets import (
-    GoogleSheetSource,
-    a1_rows,
-    chunk_rows,
-    grid_rows,
-    next_chunk_rows,
-    tabs_described,
-)
+from synccore.sources.sheets import GoogleSheetSource, tabs_described
 from synccore.standin import FakeWorksheet
 
 from .support.google import ID_A, ID_B, KEY, google_settings, run, tracker_values
@@ -50,8 +46,24 @@ def test_service_account_reads_values_and_hyperlinks(database_url, fake_sheets):
     assert found["Rose Thorn Necklace"].spotify_id == ID_B  # a URL typed as text
     assert found["Rose Thorn Necklace"].release_precision == "month"
     assert fake_sheets.tokens_issued == 1  # the signed JWT was accepted by the token endpoint
-    grid_requests = [q for _, _, q in fake_sheets.request_log if "includeGridData" in q]
-    assert grid_requests and all(q["fields"][0].startswith("sheets(data(") for q in grid_requests)
+    values_requests, grid_requests = lean_requests(fake_sheets)
+    assert [q["valueRenderOption"] for q in values_requests] == [["UNFORMATTED_VALUE"]]
+    assert values_requests[0]["dateTimeRenderOption"] == ["SERIAL_NUMBER"]
+    assert values_requests[0]["ranges"] == ["'Releases'!A1:G6"]
+    # links and colors only, from the album column to the last link column, below the header;
+    # row 6's link cell holds text but came back without a link: asked again to be sure
+    assert [q["ranges"] for q in grid_requests] == [["'Releases'!C4:G6"], ["'Releases'!C6:G6"]]
+    assert grid_requests[0]["fields"] == [
+        "sheets(properties(sheetId),data(startRow,startColumn,rowData(values(hyperlink,"
+        "textFormatRuns(format(link(uri))),effectiveFormat(backgroundColor)))))"
+    ]
+
+
+def lean_requests(server) -> tuple[list[dict], list[dict]]:
+    """The queries of the values.batchGet and the grid-data requests, in order."""
+    values = [q for _, path, q in server.request_log if path.endswith("/values:batchGet")]
+    grid = [q for _, _, q in server.request_log if "includeGridData" in q]
+    return values, grid
 
 
 def test_link_inserted_with_ctrl_k_is_found_in_text_runs(sqlite_url, fake_sheets):
@@ -111,12 +123,21 @@ def test_sheet_is_read_in_chunks_with_progress_and_row_numbers(sqlite_url, fake_
     seen = []
     sync, status = run(settings, source=source, on_progress=seen.append)
     assert status.created == 952
-    grid_requests = [q for _, _, q in fake_sheets.request_log if "includeGridData" in q]
-    assert [q["ranges"][0] for q in grid_requests][:2] == [
-        "'Releases'!A1:G200",
-        "'Releases'!A201:G400",
+    values_requests, grid_requests = lean_requests(fake_sheets)
+    assert [q["ranges"] for q in values_requests][:2] == [
+        ["'Releases'!A1:G200"],
+        ["'Releases'!A201:G400"],
     ]
-    assert len(grid_requests) == 5  # 956 rows in chunks of 200
+    assert len(values_requests) == 5  # 956 rows in chunks of 200
+    assert [q["ranges"] for q in grid_requests][:2] == [
+        ["'Releases'!C4:G200", "'Releases'!C201:G203"],  # 200 rows: a request's worth waited
+        [
+            "'Releases'!C6:G200",  # albums with text but no link: asked again, to be sure
+            "'Releases'!C201:G203",
+            "'Releases'!C204:G400",
+            "'Releases'!C401:G403",
+        ],
+    ]
     fetching = [p for p in seen if p.stage is SyncStage.FETCHING and p.total]
     assert [p.processed for p in fetching][:3] == [200, 400, 600]
     assert fetching[0].message == "Fetching albums from Google Sheets... 200 of 956 rows read"
@@ -134,13 +155,38 @@ def test_reads_pace_themselves_to_the_quota_instead_of_tripping_it(sqlite_url, f
     _, status = run(settings, source=source, on_progress=seen.append)
     assert status.created == 502, status.error
     assert fake_sheets.status_counts[429] == 0  # paced, never refused
-    assert fake_sheets.read_requests == 7  # metadata + 6 chunks
+    values_requests, grid_requests = lean_requests(fake_sheets)
+    # 506 rows, 100 per request; one more for links, as row 5's "Listen" came without one
+    assert (len(values_requests), len(grid_requests)) == (6, 7)
+    assert fake_sheets.read_requests == 1 + 6 + 7  # and the metadata
     assert any(
         p.message.startswith(
             "Pacing requests to stay within Google's read quota (3 per minute): next read in"
         )
         for p in seen
     )
+
+
+def test_read_quota_window_slides():
+    now = [0.0]
+    quota = ReadQuota(2, window=60, clock=lambda: now[0])
+    assert quota.reserve() == 0 and quota.reserve() == 0
+    now[0] = 10.0
+    assert quota.reserve() == pytest.approx(53.0)  # 60 s and a 5% margin after the first
+    now[0] = 63.0
+    assert quota.reserve() == 0
+
+
+def test_rows_from_the_api_parse_like_the_sheet_shows_them(fake_sheets):
+    values, links = tracker_values()
+    fake_sheets.add_spreadsheet(KEY, [FakeWorksheet("Releases", 0, values, links)])
+    settings = google_settings("sqlite://", fake_sheets)
+    rows = [r for chunk in GoogleSheetSource(settings).read(NullFetchListener()) for r in chunk]
+    columns, index = find_header(rows)
+    assert rows[index].number == 3
+    parsed = [parse_row(r, columns) for r in rows[index + 1 :]]
+    assert parsed[0] is None  # the JANUARY section row is skipped quietly
+    assert parsed[1].artist == "Sólstafir" and parsed[1].key == "spotify:" + ID_A
 
 
 def test_grid_rows_decodes_values_links_and_ragged_rows():
@@ -168,53 +214,80 @@ def test_grid_rows_decodes_values_links_and_ragged_rows():
     assert rows[2].values == ("#N/A",)
 
 
-def test_grid_rows_start_at_the_requested_row_when_google_omits_start_row():
-    rows = grid_rows({"rowData": [{"values": [{"effectiveValue": {"stringValue": "a"}}]}]}, 0)
-    assert rows[0].number == 1
+def test_a1_ranges_quote_titles_and_name_the_columns():
+    assert Span("Releases", 0, 0, 500, 0, 7).a1 == "'Releases'!A1:H500"
+    assert Span("Bob's 2025", 3, 500, 1000, 2, 27).a1 == "'Bob''s 2025'!C501:AB1000"
 
 
-def test_a1_ranges_quote_titles_and_name_the_last_column():
-    assert a1_rows("Releases", 1, 500, 8) == "'Releases'!A1:H500"
-    assert a1_rows("Bob's 2025", 501, 1000, 28) == "'Bob''s 2025'!A501:AB1000"
+def test_request_size_follows_the_measured_bytes_per_row_of_its_kind():
+    measure = Measure()
+    assert measure.budget(None, per_row_estimate=240) == 7_500  # 12 columns, 20 B each
+    measure.learn(size=400_000, rows=1000)
+    assert measure.budget(None, per_row_estimate=240) == 4_500  # 400 B/row
+    measure.learn(size=50_000_000, rows=1000)
+    assert measure.budget(None, per_row_estimate=240) == 100  # floor
+    measure.learn(size=1_000, rows=1000)
+    assert measure.budget(None, per_row_estimate=240) == 50_000  # ceiling
+    assert measure.budget(20, per_row_estimate=240) == 20  # a fixed size wins
 
 
-def test_chunk_size_follows_the_measured_response_size():
-    assert next_chunk_rows(response_bytes=400_000, rows=1000, current=1000) == 4000  # 400 B/row
-    assert next_chunk_rows(response_bytes=50_000_000, rows=1000, current=1000) == 100  # floor
-    assert next_chunk_rows(response_bytes=1_000, rows=1000, current=1000) == 20_000  # ceiling
+SPAN = Span("Releases", 7, 100, 200, 0, 6)
 
 
-def test_read_quota_window_slides():
-    now = [0.0]
-    quota = ReadQuota(2, window=60, clock=lambda: now[0])
-    assert quota.reserve() == 0 and quota.reserve() == 0
-    now[0] = 10.0
-    assert quota.reserve() == pytest.approx(53.0)  # 60 s and a 5% margin after the first
-    now[0] = 63.0
-    assert quota.reserve() == 0
+def value_range(rows=None, text="Releases!A101:G200") -> dict:
+    found: dict = {"range": text}
+    if rows is not None:
+        found["values"] = rows
+    return found
 
 
-def test_rows_from_the_api_parse_like_the_sheet_shows_them(fake_sheets):
-    values, links = tracker_values()
-    fake_sheets.add_spreadsheet(KEY, [FakeWorksheet("Releases", 0, values, links)])
-    settings = google_settings("sqlite://", fake_sheets)
-    rows = [r for chunk in GoogleSheetSource(settings).read(NullFetchListener()) for r in chunk]
-    columns, index = find_header(rows)
-    assert rows[index].number == 3
-    parsed = [parse_row(r, columns) for r in rows[index + 1 :]]
-    assert parsed[0] is None  # the JANUARY section row is skipped quietly
-    assert parsed[1].artist == "Sólstafir" and parsed[1].key == "spotify:" + ID_A
+def test_a_values_answer_may_be_short_but_must_be_the_range_asked_for():
+    answer = {"valueRanges": [value_range([["a", "", 3], [], ["", "b", ""]])]}
+    assert value_ranges(answer, [SPAN]) == [[("a", None, 3), (), (None, "b")]]
+    assert value_ranges({"valueRanges": [value_range()]}, [SPAN]) == [[]]  # all empty
+    quoted = Span("Bob's 2025", 7, 0, 10, 0, 6)
+    answer = {"valueRanges": [value_range([["a"]], "'Bob''s 2025'!A1:G10")]}
+    assert value_ranges(answer, [quoted]) == [[("a",)]]
 
 
-def cells(*texts: str) -> dict:
-    return {"values": [{"effectiveValue": {"stringValue": t}} for t in texts]}
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {},
+        {"error": {"code": 503, "message": "Service unavailable"}},
+        {"valueRanges": []},
+        {"valueRanges": [value_range(), value_range()]},
+        {"valueRanges": ["not a range"]},
+        {"valueRanges": [{"values": [["a"]]}]},  # no range: which rows are these?
+        {"valueRanges": [value_range([["a"]], "Releases!A1:G100")]},  # other rows
+        {"valueRanges": [value_range([["a"]], "Archive!A101:G200")]},  # another tab
+        {"valueRanges": [value_range([["a"]], "Releases!C101:G200")]},  # other columns
+        {"valueRanges": [value_range([["a"]] * 101)]},
+        {"valueRanges": [value_range([["a"] * 8])]},  # wider than asked
+        {"valueRanges": [value_range(["not a row"])]},
+        {"valueRanges": [value_range([[{"a": 1}]])]},
+    ],
+)
+def test_a_values_answer_without_the_range_asked_for_is_a_broken_answer(answer):
+    with pytest.raises(TransientSourceError) as raised:
+        value_ranges(answer, [SPAN])
+    assert raised.value.kind == "broken" and "rows 101 to 200 of 'Releases'" in str(raised.value)
 
 
-def test_a_chunk_answer_may_be_short_but_must_be_the_range_asked_for():
-    answer = {"sheets": [{"data": [{"startRow": 200, "rowData": [cells("a"), {}, cells("b")]}]}]}
-    assert [r.number for r in chunk_rows(answer, 200, 300)] == [201, 202, 203]
-    assert chunk_rows({"sheets": [{"data": [{}]}]}, 0, 100) == []  # Google omits startRow 0
-    assert chunk_rows({"sheets": [{"data": [{"startRow": 100}]}]}, 100, 200) == []
+LINKS = Span("Releases", 7, 100, 200, 2, 6)
+LINK = {"hyperlink": "https://x.test/a"}
+
+
+def block(**fields) -> dict:
+    return {"properties": {"sheetId": 7}, "data": [{"startRow": 100, "startColumn": 2, **fields}]}
+
+
+def test_a_links_answer_is_found_by_tab_row_and_column_and_may_be_short():
+    answer = {"sheets": [block(rowData=[{"values": [{}, {}, LINK]}, {}])]}
+    assert grid_extras(answer, [LINKS]) == [[({4: "https://x.test/a"}, None), (None, None)]]
+    assert grid_extras({"sheets": [block()]}, [LINKS]) == [[]]
+    first = Span("Releases", 0, 0, 10, 0, 3)  # Google omits a 0 sheet id, row and column
+    assert grid_extras({"sheets": [{"data": [{}]}]}, [first]) == [[]]
 
 
 @pytest.mark.parametrize(
@@ -224,21 +297,21 @@ def test_a_chunk_answer_may_be_short_but_must_be_the_range_asked_for():
         {"error": {"code": 503, "message": "Service unavailable"}},
         {"sheets": []},
         {"sheets": [{}]},
-        {"sheets": [{"data": []}]},
+        {"sheets": [{"properties": {"sheetId": 7}, "data": []}]},
         {"sheets": ["not a sheet"]},
-        {"sheets": [{"data": [{}, {}]}]},
-        {"sheets": [{"data": [{}]}, {"data": [{}]}]},
-        {"sheets": [{"data": [{"rowData": [cells("a")]}]}]},  # startRow 0, asked for 100
-        {"sheets": [{"data": [{"startRow": 150, "rowData": [cells("a")]}]}]},
-        {"sheets": [{"data": [{"startRow": 100, "startColumn": 2}]}]},
-        {"sheets": [{"data": [{"startRow": 100, "rowData": [cells("a")] * 101}]}]},
-        {"sheets": [{"data": [{"startRow": 100, "rowData": ["not a row"]}]}]},
+        {"sheets": [block(), block()]},
+        {"sheets": [{"data": [{"startRow": 100, "startColumn": 2}]}]},  # another tab
+        {"sheets": [{"properties": {"sheetId": 7}, "data": [{"startRow": 100}]}]},
+        {"sheets": [{"properties": {"sheetId": 7}, "data": [{"startColumn": 2}]}]},
+        {"sheets": [block(rowData=[{}] * 101)]},
+        {"sheets": [block(rowData=[{"values": [{}] * 6}])]},  # wider than asked
+        {"sheets": [block(rowData=["not a row"])]},
     ],
 )
-def test_a_chunk_answer_without_the_range_asked_for_is_a_broken_answer(answer):
+def test_a_links_answer_without_the_range_asked_for_is_a_broken_answer(answer):
     with pytest.raises(TransientSourceError) as raised:
-        chunk_rows(answer, 100, 200)
-    assert raised.value.kind == "broken" and "rows 101 to 200" in str(raised.value)
+        grid_extras(answer, [LINKS])
+    assert raised.value.kind == "broken"
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,8 @@ from synccore.demo import (
 )
 from synccore.errors import WorksheetNotFound
 from synccore.locations import country_of
-from synccore.sources.sheets import grid_rows, select_worksheets
+from synccore.sources.answers import grid_rows
+from synccore.sources.sheets import select_worksheets
 from synccore.standin import FakeSheetsServer
 
 from .support.processes import run_synccore, synccore_env

@@ -1,15 +1,15 @@
 """A Google Sheet read through gspread over the Sheets API v4.
 
-Cells and their hyperlinks come from `spreadsheets.get` with grid data and a `fields` mask, in
-chunks of rows sized to stay near Google's recommended 2 MB per response (measured from the
-previous chunk). Every request has a deadline for the whole exchange, a size cap and no
-redirects (see `http_limits`), waits its turn in the read quota, and is retried with backoff and
-jitter on 429, 5xx, timeouts and broken responses, bounded in count and total time; the waits
-are reported to the user. A 200 answer that does not carry the cells asked for is a broken
-response too, and the read proves every row it did not get was empty (see `read_grid`), so a
-misbehaving proxy or backend can fail a sync but never make albums look removed. gspread's own
-`BackOffHTTPClient` is not used: it has no timeout, no jitter and never gives up on a
-persistent 429.
+Cell values come from `values.batchGet` and links and colors from grid data masked to those
+fields and columns, several tabs per request, each kind of request sized to stay near Google's
+recommended 2 MB per response (see `lean_read`). Every request has a deadline for the whole
+exchange, a size cap and no redirects (see `http_limits`), waits its turn in the read quota,
+and is retried with backoff and jitter on 429, 5xx, timeouts and broken responses, bounded in
+count and total time; the waits are reported to the user. A 200 answer that does not carry the
+cells asked for is a broken response too, and the read proves every row it did not get was
+empty (see `lean_read`), so a misbehaving proxy or backend can fail a sync but never make albums
+look removed. gspread's own `BackOffHTTPClient` is not used: it has no timeout, no jitter and
+never gives up on a persistent 429.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from google.auth.exceptions import RefreshError, TransportError
 from google.auth.transport.requests import AuthorizedSession, Request
 from gspread.exceptions import APIError
 
-from ..colorflags import api_color
 from ..config import DEFAULT_SHEETS_API_URL, Settings
 from ..errors import (
     CredentialsRejected,
@@ -40,20 +39,14 @@ from ..errors import (
     TransientSourceError,
     WorksheetNotFound,
 )
+from .answers import broken as _broken
 from .base import FetchListener, RawRow, Tab
 from .credentials import GoogleIdentity, google_identity
 from .http_limits import LimitedAdapter, mount_limited, within_deadline
+from .lean_read import TARGET_RESPONSE_BYTES, LeanRead
 from .pacing import ReadQuota, backoff_delay, shared_quota
 
-TARGET_RESPONSE_BYTES = 2_000_000  # Google's recommended maximum response size
 MAX_RESPONSE_BYTES = 10 * TARGET_RESPONSE_BYTES  # past this an answer is refused, not read
-FIRST_CHUNK_ROWS = 2_000
-MIN_CHUNK_ROWS, MAX_CHUNK_ROWS = 100, 20_000
-CELL_FIELDS = (
-    "effectiveValue,hyperlink,textFormatRuns(format(link(uri))),"
-    "effectiveFormat(backgroundColor)"  # the tracker marks debuts and reissues by color
-)
-GRID_FIELDS = f"sheets(data(startRow,rowData(values({CELL_FIELDS}))))"
 METADATA_FIELDS = (
     "properties(title),sheets(properties(sheetId,title,index,sheetType,"
     "gridProperties(rowCount,columnCount)))"
@@ -64,87 +57,6 @@ T = TypeVar("T")
 
 
 # -- pure: what the API returns, as rows ------------------------------------------------------
-
-
-def _cell_value(cell: dict[str, Any]) -> Any:
-    value = cell.get("effectiveValue")
-    if not value:
-        return None
-    for kind in ("stringValue", "numberValue", "boolValue"):
-        if kind in value:
-            return value[kind]
-    if "errorValue" in value:  # a formula error such as #N/A shows as its text
-        return "#" + str(value["errorValue"].get("type", "ERROR")).replace("_", "/")
-    return None
-
-
-def _cell_link(cell: dict[str, Any]) -> str | None:
-    if cell.get("hyperlink"):
-        return cell["hyperlink"]
-    for run in cell.get("textFormatRuns") or ():  # a link inserted with Ctrl+K lives here
-        uri = ((run.get("format") or {}).get("link") or {}).get("uri")
-        if uri:
-            return uri
-    return None
-
-
-_WHITE = (255, 255, 255)
-
-
-def _cell_color(cell: dict[str, Any]) -> tuple[int, int, int] | None:
-    """The cell's background as 0-255 RGB; None for white (every cell's default)."""
-    fmt = cell.get("effectiveFormat")
-    if not fmt:
-        return None
-    rgb = api_color(fmt.get("backgroundColor"))
-    return None if rgb == _WHITE else rgb
-
-
-def grid_rows(block: dict[str, Any], first_row: int) -> list[RawRow]:
-    """A GridData block as RawRows; `first_row` is the 0-based row the request started at
-    (Google omits `startRow` when it is 0). Trailing empty cells and rows are already gone."""
-    start = block.get("startRow", first_row)
-    rows = []
-    for offset, row in enumerate(block.get("rowData") or ()):
-        values: list[Any] = []
-        links: dict[int, str] | None = None
-        colors: dict[int, tuple[int, int, int]] | None = None
-        for column, cell in enumerate(row.get("values") or ()):
-            values.append(_cell_value(cell))
-            link = _cell_link(cell)
-            if link:
-                links = links or {}
-                links[column] = link
-            if "effectiveFormat" in cell and (color := _cell_color(cell)) is not None:
-                colors = colors or {}
-                colors[column] = color
-        while values and values[-1] is None:
-            values.pop()
-        rows.append(RawRow(start + offset + 1, tuple(values), links, colors))
-    return rows
-
-
-def column_letters(count: int) -> str:
-    """The letters of the `count`-th column: 1 -> A, 26 -> Z, 27 -> AA."""
-    letters = ""
-    while count:
-        count, rest = divmod(count - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def a1_rows(title: str, first: int, last: int, columns: int) -> str:
-    """`'Title'!A{first}:{col}{last}` with 1-based rows; titles quoted as Google expects."""
-    quoted = "'" + title.replace("'", "''") + "'"
-    return f"{quoted}!A{first}:{column_letters(max(1, columns))}{last}"
-
-
-def next_chunk_rows(response_bytes: int, rows: int, current: int) -> int:
-    """Rows for the next request so its response lands near the 2 MB target."""
-    if rows <= 0 or response_bytes <= 0:
-        return current
-    per_row = response_bytes / rows
-    return max(MIN_CHUNK_ROWS, min(MAX_CHUNK_ROWS, int(TARGET_RESPONSE_BYTES * 0.8 / per_row)))
 
 
 def pick_worksheet(sheets: list[dict[str, Any]], wanted: str | None) -> dict[str, Any]:
@@ -241,51 +153,6 @@ def _count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
-def chunk_rows(data: dict[str, Any], first: int, last: int) -> list[RawRow]:
-    """The rows of an answer for the 0-based rows [first, last) of one worksheet.
-
-    A retryable "broken" error when the answer does not carry the grid data for exactly that
-    range: an `error` key, no `sheets[].data` block, a `startRow` other than `first` (Google
-    omits it only when it is 0), cells shifted right, more rows than asked, cells in a shape
-    the API does not document. Fewer rows than asked is legitimate (Google omits trailing
-    empty rows); `GoogleSheetSource.read_grid` proves the missing rows empty.
-    """
-    asked = f"rows {first + 1} to {last}"
-    if "error" in data:
-        raise _broken(f"Google Sheets answered with an error instead of the cells of {asked}")
-    sheets = data.get("sheets")
-    one_sheet = isinstance(sheets, list) and len(sheets) == 1 and isinstance(sheets[0], dict)
-    blocks = sheets[0].get("data") if one_sheet and sheets else None
-    if not (isinstance(blocks, list) and len(blocks) == 1 and isinstance(blocks[0], dict)):
-        raise _broken(f"Google Sheets answered without the cells of {asked}")
-    block = blocks[0]
-    start = block.get("startRow", 0)
-    if start != first or block.get("startColumn", 0) != 0:
-        raise _broken(
-            f"Google Sheets answered with cells starting elsewhere than row {first + 1} when "
-            f"{asked} were asked for"
-        )
-    row_data = block.get("rowData") or []
-    if not isinstance(row_data, list) or len(row_data) > last - first:
-        raise _broken(f"Google Sheets answered with more rows than {asked}")
-    try:
-        return grid_rows(block, first)
-    except (AttributeError, TypeError, KeyError):
-        raise _broken(
-            f"Google Sheets answered with the cells of {asked} in an unexpected shape"
-        ) from None
-
-
-def has_cells(rows: list[RawRow]) -> bool:
-    """Whether any row carries a value, a link or a color (what an empty range must not
-    have)."""
-    return any(row.values or row.links or row.colors for row in rows)
-
-
-def _broken(message: str) -> TransientSourceError:
-    return TransientSourceError(message, kind="broken")
-
-
 # -- I/O: the session, the retries, the reading -----------------------------------------------
 
 
@@ -361,6 +228,9 @@ class GoogleSheetSource:
         self._identity: GoogleIdentity | None = None
         self._http: gspread.HTTPClient | None = None
         self._session: _RoutedSession | None = None
+        self._selected: list[Tab] = []
+        self._lean: LeanRead | None = None
+        self._lean_tabs: list[Tab] = []
 
     # the client
 
@@ -386,12 +256,17 @@ class GoogleSheetSource:
         return self._http
 
     def _get(
-        self, params: dict[str, Any], listener: FetchListener, check: Callable[[dict], T]
+        self,
+        params: dict[str, Any],
+        listener: FetchListener,
+        check: Callable[[dict], T],
+        path: str = "",
     ) -> tuple[T, int]:
-        """One `spreadsheets.get`, paced and retried; returns `check(json)` (which raises a
-        transient error for an answer not worth keeping) and the answer's size in bytes."""
+        """One `spreadsheets.get` (or, with `path`, a method under it such as
+        `/values:batchGet`), paced and retried; returns `check(json)` (which raises a transient
+        error for an answer not worth keeping) and the answer's size in bytes."""
         http = self._client()
-        url = f"{DEFAULT_SHEETS_API_URL}/v4/spreadsheets/{quote(self.key, safe='')}"
+        url = f"{DEFAULT_SHEETS_API_URL}/v4/spreadsheets/{quote(self.key, safe='')}{path}"
         started = time.monotonic()
         attempt = 0
         while True:
@@ -570,76 +445,33 @@ class GoogleSheetSource:
         tabs, _ = self._get(
             {"fields": METADATA_FIELDS}, listener, lambda meta: tabs_described(meta, wanted)
         )
+        self._selected, self._lean = tabs, None
         return tabs
 
     def read(self, listener: FetchListener) -> Iterator[list[RawRow]]:
         """The first selected tab's rows (the engine reads every tab with `read_tab`)."""
-        yield from self.read_tab(self.tabs(listener)[0], listener)
+        first = self.tabs(listener)[0]
+        self._selected = [first]
+        yield from self.read_tab(first, listener)
 
     def read_tab(self, tab: Tab, listener: FetchListener) -> Iterator[list[RawRow]]:
-        """One selected tab's rows, in chunks."""
-        yield from self.read_grid(tab.title, tab.rows, tab.columns, listener)
+        """One selected tab's rows, in chunks; the tabs `tabs()` selected are read as one
+        stream, so one request can carry several tabs' ranges."""
+        if self._lean is None or tab not in self._lean_tabs:
+            self._lean_tabs = list(self._selected) if tab in self._selected else [tab]
+            self._lean = LeanRead(
+                self._lean_tabs,
+                self._fetch,
+                self._retry_or_raise,
+                fixed_rows=self.fixed_chunk_rows,
+                header_aliases=self.settings.header_aliases,
+            )
+        yield from self._lean.rows_of(self._lean_tabs.index(tab), listener)
 
-    def read_grid(
-        self, title: str, row_count: int, columns: int, listener: FetchListener
-    ) -> Iterator[list[RawRow]]:
-        """Rows 1 to `row_count` of the worksheet `title`, in chunks, proved complete.
-
-        Google omits trailing empty rows, so an answer with fewer rows than asked says "the
-        rest of this range is empty". A broken answer can say the same (a proxy cutting the
-        list short), so no row is taken as empty on one answer's word: rows said empty are
-        asked for again, in one request per run of such rows, when rows with data follow the
-        run (before those are passed on) or when the sheet ends. That second answer must have
-        no cells; if it has some, the first answer was wrong, and the read goes back to the
-        first row of the run (nothing from the run was passed on), as a retry within the
-        usual bounds. So every row is either in an answer or confirmed empty by two.
-        """
-        chunk = self.fixed_chunk_rows or FIRST_CHUNK_ROWS
-        first = 0  # 0-based row the next request starts at
-        said_empty: int | None = None  # rows [said_empty, first) are empty on one answer's word
-        conflicts, conflicts_started = 0, 0.0
-        while True:
-            last = min(row_count, first + chunk)
-            rows: list[RawRow] = []
-            if first < row_count:
-                rows, size = self._rows(title, first, last, columns, listener)
-                if self.fixed_chunk_rows is None:
-                    chunk = next_chunk_rows(size, last - first, chunk)
-            if said_empty is not None and (rows or first >= row_count):
-                unproved, said_empty = said_empty, None
-                again, _ = self._rows(title, unproved, first, columns, listener)
-                if has_cells(again):
-                    conflicts += 1
-                    conflicts_started = conflicts_started or time.monotonic()
-                    error = _broken(
-                        f"Google Sheets left rows {unproved + 1} to {first} out of one answer "
-                        "but sent cells for them in another"
-                    )
-                    self._retry_or_raise(error, conflicts, conflicts_started, listener)
-                    first = unproved
-                    continue
-            if first >= row_count:
-                return
-            if rows:
-                yield rows
-            if len(rows) < last - first and said_empty is None:
-                said_empty = first + len(rows)
-            first = last
-            listener.fetched(first, row_count)
-
-    def _rows(
-        self, title: str, first: int, last: int, columns: int, listener: FetchListener
-    ) -> tuple[list[RawRow], int]:
-        """The 0-based rows [first, last): one checked request (see `chunk_rows`)."""
-        return self._get(
-            {
-                "ranges": a1_rows(title, first + 1, last, columns),
-                "includeGridData": "true",
-                "fields": GRID_FIELDS,
-            },
-            listener,
-            lambda data: chunk_rows(data, first, last),
-        )
+    def _fetch(
+        self, path: str, params: dict[str, Any], check: Callable[[dict], T], listener
+    ) -> tuple[T, int]:
+        return self._get(params, listener, check, path)
 
 
 DRIVE_API_URL = "https://www.googleapis.com"

@@ -21,16 +21,6 @@ _CELL = re.compile(r"^([A-Za-z]{0,3})(\d*)$")
 _LOOKS_LIKE_CELL = re.compile(r"^(?:[A-Za-z]{1,3}\d*|\d+|R\d*C\d*)(?::|$)", re.IGNORECASE)
 
 
-def column_letters(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def column_index(letters: str) -> int:
     """A -> 0, AA -> 26."""
     index = 0

@@ -3,8 +3,9 @@ grid data) and `values.batchGet` value ranges."""
 
 from __future__ import annotations
 
+from ..sources.answers import column_letters
 from .errors import JSON, FakeApiError
-from .ranges import A1Range, column_letters, parse_a1, quote_sheet_title
+from .ranges import A1Range, parse_a1, quote_sheet_title
 from .workbook import (
     FakeWorksheet,
     Spreadsheet,
