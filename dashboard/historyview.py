@@ -8,7 +8,8 @@ from datetime import tzinfo
 import altair as alt
 import pandas as pd
 
-from synccore import SyncStatus, SyncSummary
+from synccore import COUNTER_LABELS as LABELS
+from synccore import RESULT_COUNTERS, SyncStatus, SyncSummary
 
 STATUS_LABELS = {
     SyncStatus.COMPLETED: "Completed",
@@ -41,12 +42,7 @@ def history_frame(syncs: Sequence[SyncSummary], zone: tzinfo) -> pd.DataFrame:
             "Started": [s.started_at.astimezone(zone).replace(tzinfo=None) for s in syncs],
             "Status": [status_label(s.status) for s in syncs],
             "Duration (s)": [round(s.duration_seconds, 1) for s in syncs],
-            "Albums": [s.total for s in syncs],
-            "New": [s.created for s in syncs],
-            "Changed": [s.updated for s in syncs],
-            "Unchanged": [s.unchanged for s in syncs],
-            "Removed": [s.removed for s in syncs],
-            "Rows not used": [s.failed for s in syncs],
+            **{LABELS[name]: [getattr(s, name) for s in syncs] for name in RESULT_COUNTERS},
             "Albums/s": [round(s.albums_per_second, 1) for s in syncs],
             "Kind": [run_kind(s) for s in syncs],
             "Triggered by": [s.triggered_by for s in syncs],
@@ -57,7 +53,7 @@ def history_frame(syncs: Sequence[SyncSummary], zone: tzinfo) -> pd.DataFrame:
 
 
 # The count columns, shown with thousands separators like every other page ("3,002").
-COUNT_COLUMNS = ("Albums", "New", "Changed", "Unchanged", "Removed", "Rows not used")
+COUNT_COLUMNS = tuple(LABELS[name] for name in RESULT_COUNTERS)
 
 
 def speed_frame(syncs: Sequence[SyncSummary], zone: tzinfo) -> pd.DataFrame:

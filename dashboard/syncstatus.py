@@ -10,6 +10,7 @@ from datetime import tzinfo
 
 import streamlit as st
 
+from synccore import COUNTER_LABELS as LABELS
 from synccore import CatalogSync, OperationStatus, SyncStage, SyncStatus
 
 from .changesview import render_sync_changes
@@ -56,13 +57,10 @@ def count_metrics(status: OperationStatus) -> list[tuple[str, str]]:
     unchanged) and rows not used. The total is in the progress text, not here, so each value
     stays short enough to show whole."""
     # While (or if it ended while) reading the sheet, the counts are rows read, not albums.
-    label = "Rows read" if status.stage == SyncStage.FETCHING.value else "Albums synced"
-    return [
-        (label, f"{status.processed:,}"),
-        ("New", f"{status.created:,}"),
-        ("Changed", f"{status.updated:,}"),
-        ("Unchanged", f"{status.unchanged:,}"),
-        ("Rows not used", f"{status.failed:,}"),
+    label = "Rows read" if status.stage == SyncStage.FETCHING.value else LABELS["processed"]
+    shown = ("created", "updated", "unchanged", "failed")
+    return [(label, f"{status.processed:,}")] + [
+        (LABELS[name], f"{getattr(status, name):,}") for name in shown
     ]
 
 

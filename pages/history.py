@@ -116,7 +116,7 @@ st.dataframe(
         "Sync": st.column_config.NumberColumn(format="#%d", width="small"),
         "Started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
         "Duration (s)": st.column_config.NumberColumn(format="%.1f"),
-        "Albums/s": st.column_config.NumberColumn(format="%.1f"),
+        "Albums/s": st.column_config.NumberColumn(format="localized"),
         **{name: st.column_config.NumberColumn(format="localized") for name in COUNT_COLUMNS},
         "Result": st.column_config.TextColumn(width="large"),
     },

@@ -11,6 +11,8 @@ The public API, for the dashboard and the command line:
 
 from .catalog import AlbumFilter, AlbumPage, AlbumView, CatalogFacets
 from .config import Settings, load_settings
+from .counters import LABELS as COUNTER_LABELS
+from .counters import RESULT_COUNTERS
 from .errors import (
     CancelRefused,
     ConfigurationError,
@@ -26,6 +28,8 @@ from .service import CatalogSync
 from .status import OperationStatus, RowErrorRecord, SyncSummary
 
 __all__ = [
+    "COUNTER_LABELS",
+    "RESULT_COUNTERS",
     "FIELD_LABELS",
     "AlbumFilter",
     "AlbumPage",

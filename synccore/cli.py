@@ -26,6 +26,7 @@ from . import notify
 from .catalog import AlbumFilter
 from .changes import INITIAL_LOAD, ChangeRecord
 from .config import Settings, load_settings
+from .counters import LABELS
 from .db import database_failure
 from .errors import CancelRefused, SyncAlreadyRunning, SyncError
 from .models import SyncStatus
@@ -101,12 +102,14 @@ class TerminalProgress:
             self.stream.flush()
 
 
+SHOWN = ("created", "updated", "unchanged", "removed", "failed")  # the summary line's counters
+
+
 def _describe(status: OperationStatus) -> list[str]:
     lines = [f"Sync #{status.id}: {status.status.value}", f"  {status.message}"]
     lines.append(
-        f"  processed {status.processed:,} of {status.total:,}; created {status.created:,}, "
-        f"updated {status.updated:,}, unchanged {status.unchanged:,}, removed "
-        f"{status.removed:,}, failed {status.failed:,}"
+        f"  {status.processed:,} of {status.total:,} handled; "
+        + ", ".join(f"{LABELS[name].lower()} {getattr(status, name):,}" for name in SHOWN)
     )
     lines.append(f"  started by {status.triggered_by} at {status.started_at:%Y-%m-%d %H:%M:%S} UTC")
     if status.announced:

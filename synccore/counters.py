@@ -28,6 +28,18 @@ class SyncCounts(ResultCounts):
     processed: int = 0
 
 
+# What people read for each counter: the dashboard's metrics and History columns and the CLI's
+# summary use these words, so the outcome message and the figures beside it agree.
+LABELS = {
+    "total": "Albums",
+    "processed": "Albums synced",
+    "created": "New",
+    "updated": "Changed",
+    "unchanged": "Unchanged",
+    "removed": "Removed",
+    "failed": "Rows not used",
+}
+
 RESULT_COUNTERS = tuple(f.name for f in fields(ResultCounts))
 COUNTERS = tuple(f.name for f in fields(SyncCounts))
 

@@ -138,7 +138,7 @@ def test_history_lists_syncs_with_chart_and_row_errors(secrets, sheet, other):
     assert list(table["New"]) == [0, 60]
     assert list(table["Rows not used"]) == [1, 0]
     config = json.loads(at.dataframe[0].proto.columns)  # counts read "3,002", as elsewhere
-    for name in ("Albums", "New", "Changed", "Unchanged", "Removed", "Rows not used"):
+    for name in ("Albums", "New", "Changed", "Unchanged", "Removed", "Rows not used", "Albums/s"):
         assert config[name]["type_config"]["format"] == "localized", config[name]
     assert (table["Duration (s)"] >= 0).all() and (table["Albums/s"] >= 0).all()
     assert len(at.get("vega_lite_chart")) == 2

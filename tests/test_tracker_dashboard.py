@@ -4,6 +4,8 @@ per-tab figures and warnings."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from synccore import CatalogSync, load_settings
@@ -85,8 +87,11 @@ def test_sync_and_history_pages_show_tabs_and_warnings(secrets):
     text = page_text(at)
     assert "Skipped the worksheet 'Statistics'" in text
     assert "announced albums have no title yet" in text
-    tables = [d.value for d in at.dataframe if "Tab" in d.value.columns]
-    assert tables and list(tables[0]["Tab"])[:2] == ["2025 Prog-metal", "2025 Prog-rock"]
+    tables = [d for d in at.dataframe if "Tab" in d.value.columns]
+    assert tables and list(tables[0].value["Tab"])[:2] == ["2025 Prog-metal", "2025 Prog-rock"]
+    config = json.loads(tables[0].proto.columns)  # counts read "3,002", as elsewhere
+    for name in ("Rows read", "Albums", "Row errors", "Announced"):
+        assert config[name]["type_config"]["format"] == "localized", config[name]
 
 
 def test_failed_rows_name_their_tab_when_they_come_from_several():
