@@ -13,7 +13,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from . import dashboard, largest, throughput, tracker
+from . import changelog, dashboard, largest, throughput, tracker
 from .common import Context, Figure, Options, Sizes, machine_description, postgres_problem
 from .report import markdown_table, write_json
 from .sheet_server import SheetServerProcess
@@ -25,6 +25,7 @@ SCENARIOS: dict[str, Callable[[Context], list[Figure]]] = {
     "tabs": dashboard.watched_sync,
     "feedback": dashboard.first_feedback,
     "tracker": tracker.tracker,
+    "changelog": changelog.change_log,
     "largest": largest.largest,
     "catalog": largest.catalog,  # after "largest": it reads the catalog that one left
 }
