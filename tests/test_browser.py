@@ -1,7 +1,7 @@
 """The dashboard in a real browser: Debian's Chromium driven by Playwright against
 `streamlit run app.py` on 127.0.0.1.
 
-Two servers: one reads a 6,000-album sheet from the fake Sheets API (with latency, so a sync
+Two servers: one reads a 20,000-album sheet from the fake Sheets API (with latency, so a sync
 takes several seconds; it also holds an album named like an HTML tag), and one runs with no
 configuration at all on the bundled demo sheet, as a new user would start it.
 Screenshots go to test-artifacts/.
@@ -40,7 +40,7 @@ SHEET_KEY = "browser0test0sheet0key000000"
 API_KEY = "AIzaSy-browser-test-api-key-0123456789"
 XSS_TITLE = "<img src=x onerror=alert(1)>"
 FORMULA_TITLE = '=HYPERLINK("http://evil.example/x","Click")'
-ALBUMS = 6_000
+ALBUMS = 20_000  # three grid requests: step 2 starts with the first, 4 s before the read ends
 LATENCY = 2.0  # seconds per Sheets API request: the sync spans several 2 s refreshes
 IDLE_WATCH_MS = 5_000
 VIEWPORT = {"width": 1280, "height": 1400}
