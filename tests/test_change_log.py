@@ -271,3 +271,46 @@ def test_every_updated_album_gets_its_entry_with_old_and_new_values(sqlite_url):
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(AlbumChange)) == 2_000
     db.dispose()
+
+
+def test_a_diff_shapes_dates_and_links_as_people_read_them_and_only_what_differs():
+    from synccore.changes import FIELDS, diff_json
+    from synccore.rows import ReleaseDate
+
+    def values(**changed):
+        base = dict(
+            artist="Vola",
+            title="Friend of a Phantom",
+            release=ReleaseDate(2024, 11, 1, "day", "2024-11-01"),
+            vocal_style="Clean",
+            location="Copenhagen, Denmark",
+            country="Denmark",
+            album_type="LP",
+            debut=False,
+            reissue=False,
+            links=(("spotify", "https://open.spotify.com/album/a"),),
+            genres=("Prog-metal",),
+            worksheets=("2024 Prog-metal",),
+        )
+        return tuple({**base, **changed}[name] for name in FIELDS)
+
+    old = values()
+    assert diff_json(old, values()) is None
+    # The same day written another way: rewritten in the catalog, but no change to show.
+    assert diff_json(old, values(release=ReleaseDate(2024, 11, 1, "day", "1 Nov 2024"))) is None
+    new = values(
+        release=ReleaseDate(2024, 11, None, "month", "Nov 2024"),
+        links=(("bandcamp", "https://vola.bandcamp.com/"), *old[FIELDS.index("links")]),
+        genres=("Prog-metal", "Djent"),
+    )
+    assert json.loads(diff_json(old, new) or "") == {
+        "release": ["2024-11-01", "November 2024"],
+        "links": [
+            {"spotify": "https://open.spotify.com/album/a"},
+            {
+                "bandcamp": "https://vola.bandcamp.com/",
+                "spotify": "https://open.spotify.com/album/a",
+            },
+        ],
+        "genres": [["Prog-metal"], ["Prog-metal", "Djent"]],
+    }
