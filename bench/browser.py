@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from synccore import OperationStatus
 
 from .common import API_KEY, REPO, Context, Figure, database, slowdown, sync_settings
+from .sheets import ALBUM_TABS
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -39,6 +40,7 @@ def streamlit_app(db: str, server_url: str, sheet: str) -> Iterator[str]:
         **os.environ,
         "SYNCCORE_DATABASE_URL": db,
         "SYNCCORE_SHEET": sheet,
+        "SYNCCORE_WORKSHEET": ALBUM_TABS,
         "SYNCCORE_SHEETS_API_URL": server_url,
         "SYNCCORE_GOOGLE_API_KEY": API_KEY,
         "SYNCCORE_HEARTBEAT_TIMEOUT": "120",

@@ -17,13 +17,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .sheets import ALBUM_TABS
+
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "bench" / "results"
 POSTGRES_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 API_KEY = "catalog-sync-bench-api-key"
-WORKSHEET_TITLE = "Releases"
 
 
 @dataclass
@@ -159,6 +160,7 @@ def sync_settings(database_url: str, server_url: str, sheet_key: str, **override
     values: dict[str, Any] = dict(
         database_url=database_url,
         sheet=sheet_key,
+        worksheet=ALBUM_TABS,
         sheets_api_url=server_url,
         api_key=API_KEY,
         heartbeat_timeout=120.0,

@@ -25,6 +25,7 @@ from .common import (
     start_worker,
     sync_settings,
 )
+from .sheets import ALBUM_TABS
 
 SCENARIO_4 = "4 dashboard cost"
 SCENARIO_5 = "5 first feedback"
@@ -55,6 +56,7 @@ def _app_test_env(db: str, ctx: Context, sheet: str) -> dict[str, str]:
     return {
         "SYNCCORE_DATABASE_URL": db,
         "SYNCCORE_SHEET": sheet,
+        "SYNCCORE_WORKSHEET": ALBUM_TABS,
         "SYNCCORE_SHEETS_API_URL": ctx.server.url,
         "SYNCCORE_GOOGLE_API_KEY": API_KEY,
     }

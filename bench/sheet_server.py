@@ -33,14 +33,16 @@ from synccore.standin import (
 from synccore.standin.masks import masked
 from synccore.standin.responses import a1_text, clip, resolve, spreadsheet_response, value_range
 
-from .common import API_KEY, WORKSHEET_TITLE, peak_rss_mb_of
+from .common import API_KEY, peak_rss_mb_of
 from .sheets import (
+    EMPTY_CELL,
     EMPTY_VALUES,
-    SPOTIFY_COLUMN,
+    GRID_COLUMNS,
+    LINK_SERVICES,
     RenderedSheet,
     SheetSpec,
+    album_tab,
     render_sheet,
-    sheet_rows,
 )
 
 
@@ -54,10 +56,12 @@ class RenderedSheetsServer(FakeSheetsServer):
         self.bytes_lock = threading.Lock()
 
     def add_rendered(self, key: str, sheet: RenderedSheet) -> None:
-        grid = FakeWorksheet(
-            WORKSHEET_TITLE, 0, [], row_count=len(sheet.values), column_count=sheet.columns
-        )
-        self.add_spreadsheet(key, [grid], title=f"Bench {key}")
+        """Serve the sheet; the generic stand-in keeps only each tab's size, for metadata."""
+        grids = [
+            FakeWorksheet(t.title, t.sheet_id, [], row_count=t.rows, column_count=t.columns)
+            for t in sheet.tabs
+        ]
+        self.add_spreadsheet(key, grids, title=f"Bench {key}")
         self.rendered[key] = sheet
 
     def quick_answer(
@@ -88,81 +92,95 @@ class RenderedSheetsServer(FakeSheetsServer):
         return 200, body
 
 
-def _asked(book: Spreadsheet, query: dict[str, list[str]], what: str, fields: str):
+def _asked(book: Spreadsheet, sheet: RenderedSheet, query: dict[str, list[str]], fields: str):
+    """(worksheet, rendered tab, clipped range) of each range asked, in order."""
     if query.get("fields", [""])[0] != fields:
-        raise FakeApiError(400, f"the bench server only serves the lean read's {what}")
+        raise FakeApiError(400, "the bench server only serves the lean read's fields")
+    tabs = {tab.sheet_id: tab for tab in sheet.tabs}
     for text in query.get("ranges", []):
-        sheet, rng = resolve(book, text)
-        yield sheet, clip(sheet, rng, text)
+        grid, rng = resolve(book, text)
+        yield grid, tabs[grid.sheet_id], clip(grid, rng, text)
 
 
 def values_response(book: Spreadsheet, sheet: RenderedSheet, query: dict[str, list[str]]) -> bytes:
-    """The masked `values.batchGet` answer (UNFORMATTED_VALUE, rows) for whole-width ranges."""
+    """The masked `values.batchGet` answer (UNFORMATTED_VALUE, rows) for ranges from column A
+    to at least the last column with data."""
     if query.get("valueRenderOption", [""])[0] != "UNFORMATTED_VALUE":
         raise FakeApiError(400, "the bench server only serves unformatted values")
     found = []
-    for grid, (r0, c0, r1, c1) in _asked(book, query, "values", VALUE_PARAMS["fields"]):
-        if c0 != 0 or c1 != sheet.columns - 1:
+    for grid, tab, (r0, c0, r1, c1) in _asked(book, sheet, query, VALUE_PARAMS["fields"]):
+        if c0 != 0 or c1 < tab.data_columns - 1:
             raise FakeApiError(400, "the bench server only serves whole rows of values")
-        end = r1 + 1
-        while end > r0 and sheet.values[end - 1] == EMPTY_VALUES:
+        end = min(r1 + 1, len(tab.values))
+        while end > r0 and tab.values[end - 1] == EMPTY_VALUES:
             end -= 1
         part = b'{"range":' + json.dumps(a1_text(grid, r0, c0, r1, c1)).encode()
         if end > r0:
-            part += b',"values":[' + b",".join(sheet.values[r0:end]) + b"]"
+            part += b',"values":[' + b",".join(tab.values[r0:end]) + b"]"
         found.append(part + b"}")
     return b'{"valueRanges":[' + b",".join(found) + b"]}"
 
 
 def links_response(book: Spreadsheet, sheet: RenderedSheet, query: dict[str, list[str]]) -> bytes:
-    """The masked grid-data answer (links and colors) for any columns: the Spotify column's
-    hyperlinks where the range covers it."""
-    blocks = []
-    for _grid, (r0, c0, r1, c1) in _asked(book, query, "links", GRID_PARAMS["fields"]):
+    """The masked grid-data answer (links and colors) for any ranges: one block per range,
+    grouped by tab in the spreadsheet's order, as Google sends them."""
+    blocks: dict[int, list[bytes]] = {}
+    for _grid, tab, (r0, c0, r1, c1) in _asked(book, sheet, query, GRID_PARAMS["fields"]):
         rows: list[bytes] = []
-        if c0 <= SPOTIFY_COLUMN <= c1:
-            pad = b"{}," * (SPOTIFY_COLUMN - c0)
-            for r in range(r0, r1 + 1):
-                cell = sheet.links.get(r)
-                rows.append(b'{"values":[' + pad + cell + b"]}" if cell else b"{}")
-            while rows and rows[-1] == b"{}":
-                rows.pop()
+        for r in range(r0, r1 + 1):
+            cells = tab.grid.get(r, ())[c0 : c1 + 1]
+            end = len(cells)
+            while end and cells[end - 1] == EMPTY_CELL:
+                end -= 1
+            rows.append(b'{"values":[' + b",".join(cells[:end]) + b"]}" if end else EMPTY_CELL)
+        while rows and rows[-1] == EMPTY_CELL:
+            rows.pop()
         block = [b'"startRow":%d' % r0] if r0 else []
         if c0:
             block.append(b'"startColumn":%d' % c0)
         if rows:
             block.append(b'"rowData":[' + b",".join(rows) + b"]")
-        blocks.append(b"{" + b",".join(block) + b"}")
-    return b'{"sheets":[{"properties":{"sheetId":0},"data":[' + b",".join(blocks) + b"]}]}"
+        blocks.setdefault(tab.sheet_id, []).append(b"{" + b",".join(block) + b"}")
+    sheets = [
+        b'{"properties":{"sheetId":%d},"data":[' % tab.sheet_id
+        + b",".join(blocks[tab.sheet_id])
+        + b"]}"
+        for tab in sheet.tabs
+        if tab.sheet_id in blocks
+    ]
+    return b'{"sheets":[' + b",".join(sheets) + b"]}"
 
 
-def check_rendering(spec: SheetSpec, sheet: RenderedSheet, sample: int = 400) -> None:
-    """The fast path must answer exactly what the generic stand-in answers: compare samples."""
-    values, links = [], {}
-    for index, (cells, link) in enumerate(sheet_rows(spec)):
-        if index >= sample:
-            break
-        values.append(cells)
-        if link:
-            links[(index, SPOTIFY_COLUMN)] = link
-    columns = sheet.columns
-    generic = FakeWorksheet(WORKSHEET_TITLE, 0, values, links, column_count=columns)
-    book = Spreadsheet("k", "t", [generic], None, True)
-    part = RenderedSheet(sheet.values[:sample], sheet.links, columns, 0)
-    last = column_letters(columns - 1)
-    for r0, r1, c0 in ((0, sample - 1, 0), (3, 57, 2), (100, sample - 1, SPOTIFY_COLUMN)):
-        whole = f"'{WORKSHEET_TITLE}'!A{r0 + 1}:{last}{r1 + 1}"
-        span = f"'{WORKSHEET_TITLE}'!{column_letters(c0)}{r0 + 1}:{last}{r1 + 1}"
-        query = {**{k: [v] for k, v in VALUE_PARAMS.items()}, "ranges": [whole, whole]}
+def check_rendering(sheet: RenderedSheet, sheets: list[FakeWorksheet], sample: int = 400) -> None:
+    """The fast path must answer exactly what the generic stand-in answers: compare the first
+    rows of two tabs, in one request and in parts."""
+    book = Spreadsheet("k", "t", sheets, None, True)
+    first, second = sheets[0], sheets[2]
+    rows = min(sample, len(first.values), len(second.values))
+
+    def span(ws: FakeWorksheet, r0: int, r1: int, c0: int, c1: int) -> str:
+        return f"'{ws.title}'!{column_letters(c0)}{r0 + 1}:{column_letters(c1)}{r1 + 1}"
+
+    last = GRID_COLUMNS - 1
+    asks = [
+        [span(first, 0, rows - 1, 0, last), span(second, 0, rows - 1, 0, last)],
+        [span(first, 3, 57, 0, last), span(first, 58, rows + 80, 0, last)],
+    ]
+    for ranges in asks:
+        query = {**{k: [v] for k, v in VALUE_PARAMS.items()}, "ranges": ranges}
         slow = masked(
-            {"valueRanges": [value_range(book, whole, query)] * 2}, VALUE_PARAMS["fields"]
+            {"valueRanges": [value_range(book, r, query) for r in ranges]}, VALUE_PARAMS["fields"]
         )
-        if slow != json.loads(values_response(book, part, query)):
-            raise AssertionError(f"pre-rendered values of rows {r0}..{r1} differ")
-        query = {**{k: [v] for k, v in GRID_PARAMS.items()}, "ranges": [span]}
+        if slow != json.loads(values_response(book, sheet, query)):
+            raise AssertionError(f"pre-rendered values of {ranges} differ")
+    for ranges in (
+        [span(first, 0, rows - 1, 1, 11), span(second, 0, rows - 1, 3, last)],
+        [span(first, 5, 99, 3, 3), span(first, 100, rows + 80, 1, 11)],
+    ):
+        query = {**{k: [v] for k, v in GRID_PARAMS.items()}, "ranges": ranges}
         slow = masked(spreadsheet_response(book, query), GRID_PARAMS["fields"])
-        if slow != json.loads(links_response(book, part, query)):
-            raise AssertionError(f"pre-rendered links of rows {r0}..{r1} differ")
+        if slow != json.loads(links_response(book, sheet, query)):
+            raise AssertionError(f"pre-rendered links of {ranges} differ")
 
 
 TRACKER_KEY = "bench-real-tracker-sized-spreadsheet"
@@ -173,7 +191,7 @@ def serve_tracker(server: FakeSheetsServer, albums_per_tab: int) -> dict[str, An
     two or three links per album in the three ways a cell carries one, colored Length cells,
     grids with empty rows and columns past the data) on the generic stand-in."""
     tabs = demo_tracker(years=REAL_TRACKER_YEARS, albums_per_tab=albums_per_tab, announced=4)
-    tabs = [keep_links(tab, {"Bandcamp", "Spotify", "Apple Music"}) for tab in tabs]
+    tabs = [keep_links(tab, LINK_SERVICES) for tab in tabs]
     sheets = tracker_worksheets(tabs)
     for sheet in sheets:
         sheet.row_count, sheet.column_count = len(sheet.values) + 60, 26
@@ -187,17 +205,12 @@ def _command(server: RenderedSheetsServer, cmd: dict[str, Any]) -> dict[str, Any
         spec = SheetSpec(cmd["albums"], cmd.get("seed", 2025), cmd.get("edit_share", 0.0))
         if spec.key not in server.rendered:
             started = time.perf_counter()
-            sheet = render_sheet(spec)
-            check_rendering(spec, sheet)
+            sheet, worksheets = render_sheet(spec)
+            check_rendering(sheet, worksheets)
+            del worksheets  # the rendered JSON is all the server keeps
             server.add_rendered(spec.key, sheet)
-            return {
-                "key": spec.key,
-                "rows": len(sheet.values),
-                "edited": sheet.edited,
-                "build_seconds": time.perf_counter() - started,
-            }
-        known = server.rendered[spec.key]
-        return {"key": spec.key, "rows": len(known.values), "edited": known.edited}
+            return {**_described(spec.key, sheet), "build_seconds": time.perf_counter() - started}
+        return _described(spec.key, server.rendered[spec.key])
     if op == "tracker":
         return serve_tracker(server, cmd.get("albums_per_tab", 975))
     if op == "drop":
@@ -220,6 +233,20 @@ def _command(server: RenderedSheetsServer, cmd: dict[str, Any]) -> dict[str, Any
                 "peak_rss_mb": peak_rss_mb_of_self(),
             }
     raise ValueError(f"unknown command {op!r}")
+
+
+def _described(key: str, sheet: RenderedSheet) -> dict[str, Any]:
+    """What a scenario needs of a served sheet: its key, size, and (for the floor) its album
+    tabs' names, rows and data width."""
+    return {
+        "key": key,
+        "rows": sheet.rows,
+        "albums": sheet.albums,
+        "edited": sheet.edited,
+        "tabs": [
+            [t.title, len(t.values), t.data_columns] for t in sheet.tabs if album_tab(t.title)
+        ],
+    }
 
 
 def peak_rss_mb_of_self() -> float | None:

@@ -1,41 +1,47 @@
-"""Realistic benchmark sheets, and their cells pre-rendered as the Sheets API's JSON.
+"""Benchmark sheets in the real tracker's shape, pre-rendered as the Sheets API's JSON.
 
-A sheet looks like the community tracker (synccore.demo, scaled up): a title row, the 8-column
-header, month section rows, blank rows, Spotify links as "Listen" hyperlinks (60%) or plain
-URLs (15%) or missing, dates as serial numbers, ISO text, "March 2025", "2025" or "TBA", and a
-few bad rows (no artist, no album, a duplicate). Album titles carry a number so keys stay
-unique at a million rows; artists repeat (about four albums each), as they do in a tracker.
+A bench sheet is `synccore.demo`'s tracker scaled up: the album tabs from 2025 back to 2020
+(Prog-metal and Prog-rock for each year, a Reissues tab for 2020: 13 tabs) and a Statistics
+tab. Each album tab has its statistics block above the header, 12 columns (Artist, Album,
+Release Date, Length, Genre / Subgenres, Vocal Style, Country / State and the link columns),
+genre lists, locations, two or three links per album carried as cell links, Ctrl+K links and
+`=HYPERLINK` formulas, colored Length cells for debuts and reissues, a bad row, an
+"Unannounced Projects" section, and empty rows and columns past the data. Every 40th
+Prog-rock album is also listed in its year's Prog-metal tab, as the real tracker does.
 
-`edit_share` changes the genre of that share of albums (chosen by a separate random stream, so
-every other cell is the same as in the unedited sheet): the "1% edited" scenario.
+`edit_share` adds a genre to that share of the albums listed in one tab only (chosen by a
+separate random stream, so every other cell is the same as in the unedited sheet): the
+"1% edited" scenario.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import math
 import random
-import string
-from collections.abc import Iterator
+from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
 
 from synccore.demo import (
-    _COUNTRIES,
-    _FIRST,
-    _GENRES,
-    _MONTHS,
-    _SECOND,
-    _TITLE_A,
-    _TITLE_B,
-    _VOCALS,
-    HEADER,
-    SPOTIFY_COLUMN,
-    release_cell,
+    TrackerTab,
+    demo_tracker,
+    keep_links,
+    tracker_tab_titles,
+    tracker_worksheets,
 )
+from synccore.sources.answers import GRID_PARAMS
+from synccore.standin import FakeWorksheet
+from synccore.standin.masks import apply_field_mask, parse_field_mask
+from synccore.standin.workbook import cell_data
 
-_ID_CHARS = string.ascii_letters + string.digits
-SECTION_EVERY = 2_000  # albums between section ("MARCH") rows, each preceded by a blank row
-BAD_ROW_SHARE = 0.003
+BENCH_YEARS = (2025, 2024, 2023, 2022, 2021, 2020)
+ALBUM_TABS = "*Prog-*,*Reissues*,20??"  # SYNCCORE_WORKSHEET: the album tabs (not Statistics)
+LINK_SERVICES = {"Bandcamp", "Spotify", "Apple Music"}  # two or three links per album
+GENRE_COLUMN = 4  # "Genre / Subgenres"
+EDIT_GENRE = "Zeuhl"  # added to an edited album's genre list (no tracker album has it)
+GRID_COLUMNS = 26  # a new Google sheet's width: empty columns past the data
+GRID_SPARE_ROWS = 60  # and empty rows past it
 
 
 @dataclass(frozen=True)
@@ -51,70 +57,61 @@ class SheetSpec:
         return f"bench-sheet-{self.albums:08d}-s{self.seed}{edit}"
 
 
-def sheet_rows(
-    spec: SheetSpec, edited: list[int] | None = None
-) -> Iterator[tuple[list[object], str | None]]:
-    """(cells, Spotify hyperlink or None) for every sheet row, top to bottom; the numbers of
-    the albums whose genre was edited are appended to `edited`."""
-    rng = random.Random(spec.seed)
+def tracker_sheet(spec: SheetSpec) -> tuple[list[FakeWorksheet], int, int]:
+    """(worksheets, distinct albums, albums edited) of a bench sheet of about `spec.albums`
+    album rows."""
+    per_tab = math.ceil(spec.albums / len(tracker_tab_titles(BENCH_YEARS)))
+    tabs = demo_tracker(years=BENCH_YEARS, albums_per_tab=per_tab, seed=spec.seed)
+    tabs = [keep_links(tab, LINK_SERVICES) for tab in tabs]
+    edited = _edit_genres(tabs, spec) if spec.edit_share else 0
+    sheets = tracker_worksheets(tabs)
+    for sheet in sheets:
+        sheet.row_count = len(sheet.values) + GRID_SPARE_ROWS
+        sheet.column_count = GRID_COLUMNS
+    albums = len({key for tab in tabs for key in tab.albums})
+    return sheets, albums, edited
+
+
+def album_tab(title: str) -> bool:
+    return any(fnmatch.fnmatchcase(title, pattern) for pattern in ALBUM_TABS.split(","))
+
+
+def _album_rows(tab: TrackerTab) -> list[int]:
+    """The rows of the tab's album list (after the header, before "Unannounced Projects")."""
+    rows = []
+    for r in range(tab.header_row, len(tab.values)):
+        row = tab.values[r]
+        if not row:
+            break  # the blank row above "Unannounced Projects"
+        if len(row) > GENRE_COLUMN and row[0] and row[1]:
+            rows.append(r)
+    return rows
+
+
+def _edit_genres(tabs: list[TrackerTab], spec: SheetSpec) -> int:
+    """Add a genre to `spec.edit_share` of the albums listed in one tab only; return how many."""
     edits = random.Random(spec.seed + 1)
-    yield ["Metal Release Tracker (community maintained)"], None
-    yield [], None
-    yield list(HEADER), None
-    artists = [
-        (f"{rng.choice(_FIRST)} {rng.choice(_SECOND)} {i}", rng.choice(_COUNTRIES))
-        for i in range(max(1, spec.albums // 4))
-    ]
-    start = date(2000, 1, 1)
-    previous: list[object] | None = None
-    for i in range(spec.albums):
-        day = start + timedelta(days=i * 9000 // max(1, spec.albums))
-        if i % SECTION_EVERY == 0:
-            yield [], None
-            yield [f"{_MONTHS[day.month - 1]} {day.year}"], None
-        artist, country = rng.choice(artists)
-        title = f"{rng.choice(_TITLE_A)} {rng.choice(_TITLE_B)} {i}"
-        genre = rng.choice(_GENRES)
-        if spec.edit_share and edits.random() < spec.edit_share:
-            genre = _GENRES[(_GENRES.index(genre) + 1) % len(_GENRES)]
-            if edited is not None:
-                edited.append(i)
-        row: list[object] = [
-            release_cell(rng, day),
-            artist,
-            title,
-            genre,
-            rng.choice(_VOCALS),
-            country,
-        ]
-        link = None
-        spotify = rng.random()
-        if spotify < 0.6:
-            row.append("Listen")
-            link = "https://open.spotify.com/album/" + "".join(rng.choices(_ID_CHARS, k=22))
-        elif spotify < 0.75:
-            row.append(
-                "https://open.spotify.com/album/"
-                + "".join(rng.choices(_ID_CHARS, k=22))
-                + "?si=bench"
-            )
-        if rng.random() < 0.05:
-            row += [""] * (SPOTIFY_COLUMN + 1 - len(row)) + ["Pre-order"]
-        yield row, link
-        bad = rng.random()
-        if bad < BAD_ROW_SHARE / 3:
-            yield [day.isoformat(), "", f"{rng.choice(_TITLE_A)} Untitled"], None  # no artist
-        elif bad < 2 * BAD_ROW_SHARE / 3:
-            yield [day.isoformat(), artist], None  # no album
-        elif bad < BAD_ROW_SHARE and previous is not None:
-            yield list(previous), None  # the same album entered twice (the later row wins)
-        previous = row
+    listed = Counter(
+        (str(tab.values[r][0]), str(tab.values[r][1])) for tab in tabs for r in _album_rows(tab)
+    )
+    edited = 0
+    for tab in tabs:
+        for r in _album_rows(tab):
+            row = tab.values[r]
+            if listed[(str(row[0]), str(row[1]))] == 1 and edits.random() < spec.edit_share:
+                row[GENRE_COLUMN] = f"{row[GENRE_COLUMN]}, {EDIT_GENRE}"
+                edited += 1
+    return edited
 
 
 # -- the JSON the stand-in would send for these cells ----------------------------------------
 
 
 EMPTY_VALUES = b"[]"
+EMPTY_CELL = b"{}"
+# The masked CellData fields the lean read asks for (links and colors).
+_GRID_MASK: dict = parse_field_mask(GRID_PARAMS["fields"]) or {}
+_CELL_MASK = _GRID_MASK["sheets"]["data"]["rowData"]["values"]
 
 
 def _unformatted(value: object) -> object:
@@ -135,23 +132,50 @@ def render_values(values: list[object]) -> bytes:
 
 
 @dataclass
-class RenderedSheet:
-    """A bench sheet as the stand-in's JSON: each row's values, and the Spotify column's
-    hyperlink cell where it has one (the sheet's only links; no colors)."""
+class RenderedTab:
+    """One tab as the stand-in's JSON: each row's values, and for rows with links or colors
+    each cell's masked CellData (b"{}" where a cell has neither)."""
 
+    title: str
+    sheet_id: int
     values: list[bytes]
-    links: dict[int, bytes]
+    grid: dict[int, list[bytes]]
+    data_columns: int  # the widest row of values
+    rows: int  # the grid's size, as the metadata gives it
     columns: int
+
+
+@dataclass
+class RenderedSheet:
+    tabs: list[RenderedTab]
+    albums: int
     edited: int
 
+    @property
+    def rows(self) -> int:
+        return sum(len(tab.values) for tab in self.tabs)
 
-def render_sheet(spec: SheetSpec) -> RenderedSheet:
-    values: list[bytes] = []
-    links: dict[int, bytes] = {}
-    columns, edited = 1, list[int]()
-    for index, (cells, link) in enumerate(sheet_rows(spec, edited)):
-        values.append(render_values(cells))
-        if link:
-            links[index] = json.dumps({"hyperlink": link}, separators=(",", ":")).encode()
-        columns = max(columns, len(cells))
-    return RenderedSheet(values, links, columns, len(edited))
+
+def render_tab(sheet: FakeWorksheet) -> RenderedTab:
+    grid: dict[int, list[bytes]] = {}
+    for r, c in sorted({*sheet.links, *sheet.backgrounds}):
+        cell = apply_field_mask(cell_data(sheet, r, c), _CELL_MASK)
+        if cell:
+            cells = grid.setdefault(r, [])
+            cells.extend([EMPTY_CELL] * (c + 1 - len(cells)))
+            cells[c] = json.dumps(cell, separators=(",", ":")).encode()
+    return RenderedTab(
+        sheet.title,
+        sheet.sheet_id,
+        [render_values(row) for row in sheet.values],
+        grid,
+        max([len(row) for row in sheet.values] + [1]),
+        sheet.grid_rows,
+        sheet.grid_columns,
+    )
+
+
+def render_sheet(spec: SheetSpec) -> tuple[RenderedSheet, list[FakeWorksheet]]:
+    """The rendered sheet, and the worksheets it was rendered from (for checking samples)."""
+    sheets, albums, edited = tracker_sheet(spec)
+    return RenderedSheet([render_tab(s) for s in sheets], albums, edited), sheets

@@ -36,19 +36,20 @@ def throughput(ctx: Context) -> list[Figure]:
                             db=db,
                             server=ctx.server.url,
                             sheet=sheet["key"],
-                            rows=sheet["rows"],
+                            tabs=sheet["tabs"],
                         )
                     )
                 with database(kind, ctx.options.workdir, "sync") as db:
                     syncs.append(ctx.sync(db, sheet["key"]))
             floor, sync = _best(floors), _best(syncs)
+            shape = f"{sheet['rows']:,} rows in {len(sheet['tabs'])} tabs"
             best = f"best of {repeats}; " if repeats > 1 else ""
             limit = FLOOR_TARGET[kind]
             figures.append(
                 slowdown(
                     Figure(
                         SCENARIO_1,
-                        f"sync {albums:,} albums ({sheet['rows']:,} rows)",
+                        f"sync {sheet['albums']:,} albums ({shape})",
                         sync["seconds"],
                         "s",
                         kind,
@@ -69,7 +70,7 @@ def throughput(ctx: Context) -> list[Figure]:
                     speedup(
                         Figure(
                             SCENARIO_1,
-                            f"sync {albums:,} albums vs per-row ORM",
+                            f"sync {sheet['albums']:,} albums vs per-row ORM",
                             sync["seconds"],
                             "s",
                             kind,

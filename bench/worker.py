@@ -22,7 +22,6 @@ def _settings(spec: dict[str, Any]):
         spec["server"],
         spec["sheet"],
         read_quota_per_minute=spec.get("quota") or 1_000_000,
-        worksheet=spec.get("worksheet"),
     )
 
 
@@ -148,57 +147,81 @@ class _Quiet:
 
 
 def job_floor(spec: dict[str, Any]) -> dict[str, Any]:
-    """The floor: the same cells over the same HTTP read the lean way (every column's values
-    in one `values.batchGet`, the Spotify column's hyperlinks in one masked grid request),
-    decoded, and bulk-inserted with one executemany into a flat table (no validation, no keys,
-    no lookups)."""
+    """The floor: the same cells over the same HTTP read the lean way (every album tab's values
+    in one `values.batchGet`; the Length and link columns' links and colors in one masked grid
+    request), decoded, and bulk-inserted with one executemany into a flat table (no
+    validation, no keys, no lookups)."""
     import requests
     import sqlalchemy as sa
 
     from synccore.db import normalize_url
     from synccore.sources.answers import GRID_PARAMS, VALUE_PARAMS, Span
 
+    tabs = [(title, rows, width) for title, rows, width in spec["tabs"]]
+    width = max(w for _, _, w in tabs)
     engine = sa.create_engine(normalize_url(spec["db"]))
     meta = sa.MetaData()
     flat = sa.Table(
         "floor_rows",
         meta,
+        sa.Column("tab", sa.Text),
         sa.Column("sheet_row", sa.Integer),
-        *(sa.Column(f"c{i}", sa.Text) for i in range(8)),
-        sa.Column("link", sa.Text),
+        *(sa.Column(f"c{i}", sa.Text) for i in range(width)),
+        sa.Column("links", sa.Text),
+        sa.Column("color", sa.Text),
     )
     meta.create_all(engine)
     session = requests.Session()
     url = f"{spec['server']}/v4/spreadsheets/{spec['sheet']}"
-    rows = spec["rows"]
     with engine.connect():
         pass  # connect before the clock starts, as the sync's engine does
     started = time.perf_counter()
     common = {"prettyPrint": "false", "key": API_KEY}
     values = session.get(
         url + "/values:batchGet",
-        params={**VALUE_PARAMS, **common, "ranges": Span("Releases", 0, 0, rows, 0, 7).a1},
+        params={
+            **VALUE_PARAMS,
+            **common,
+            "ranges": [Span(t, 0, 0, rows, 0, w - 1).a1 for t, rows, w in tabs],
+        },
         timeout=600,
     )
     values.raise_for_status()
     links = session.get(
         url,
-        params={**GRID_PARAMS, **common, "ranges": Span("Releases", 0, 0, rows, 6, 6).a1},
+        params={
+            **GRID_PARAMS,
+            **common,
+            "ranges": [Span(t, 0, 0, rows, FLOOR_GRID_FROM, w - 1).a1 for t, rows, w in tabs],
+        },
         timeout=600,
     )
     links.raise_for_status()
     fetched = time.perf_counter()
-    cells = values.json()["valueRanges"][0].get("values", [])
-    link_rows = links.json()["sheets"][0]["data"][0].get("rowData", [])
+    value_ranges = values.json()["valueRanges"]
+    grid_sheets = links.json()["sheets"]
     records = []
-    for number, row in enumerate(cells, 1):
-        record: dict[str, Any] = {"sheet_row": number, "link": None}
-        for i in range(8):
-            value = row[i] if i < len(row) else ""
-            record[f"c{i}"] = None if value == "" else str(value)
-        if number <= len(link_rows) and (found := link_rows[number - 1].get("values")):
-            record["link"] = found[0].get("hyperlink")
-        records.append(record)
+    for (title, _, _), cells, grid in zip(tabs, value_ranges, grid_sheets, strict=True):
+        grid_rows = grid["data"][0].get("rowData", [])
+        for number, row in enumerate(cells.get("values", []), 1):
+            record: dict[str, Any] = {"tab": title, "sheet_row": number}
+            for i in range(width):
+                value = row[i] if i < len(row) else ""
+                record[f"c{i}"] = None if value == "" else str(value)
+            found, color = [], None
+            if number <= len(grid_rows):
+                for cell in grid_rows[number - 1].get("values", []):
+                    link = cell.get("hyperlink") or next(
+                        (r["format"]["link"]["uri"] for r in cell.get("textFormatRuns", [])),
+                        None,
+                    )
+                    if link:
+                        found.append(link)
+                    if "effectiveFormat" in cell:
+                        color = json.dumps(cell["effectiveFormat"]["backgroundColor"])
+            record["links"] = " ".join(found) or None
+            record["color"] = color
+            records.append(record)
     decoded = time.perf_counter()
     with engine.begin() as conn:
         conn.execute(flat.insert(), records)
@@ -212,6 +235,9 @@ def job_floor(spec: dict[str, Any]) -> dict[str, Any]:
         "insert_seconds": seconds - (decoded - started),
         "bytes": len(values.content) + len(links.content),
     }
+
+
+FLOOR_GRID_FROM = 3  # the Length column (its color), then the link columns after it
 
 
 def job_catalog(spec: dict[str, Any]) -> dict[str, Any]:
