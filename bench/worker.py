@@ -78,7 +78,7 @@ def job_orm(spec: dict[str, Any]) -> dict[str, Any]:
     from synccore.rows import AlbumRow, RowError, find_header, parse_row
     from synccore.sources.sheets import GoogleSheetSource
     from synccore.status import utcnow
-    from synccore.upserts import LookupCache, _album_values
+    from synccore.upserts import ALBUM_KEYS, LookupCache, album_values
 
     settings = _settings(spec)
     db = Database(settings.database_url)
@@ -116,7 +116,7 @@ def job_orm(spec: dict[str, Any]) -> dict[str, Any]:
             if r.vocal_style_key:
                 style = get_or_create(s, VocalStyle, r.vocal_style_key, name=r.vocal_style)
                 cache.vocal_styles[r.vocal_style_key] = (style.id, style.name)
-            values = _album_values(r, cache)
+            values = dict(zip(ALBUM_KEYS, album_values(r, cache), strict=True))
             album = s.scalar(select(Album).where(Album.key == r.key))
             now = utcnow()
             if album is None:

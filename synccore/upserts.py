@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from . import changes
+from .bulk import execute_rows
 from .db import Database
 from .models import Album, AlbumGenre, AlbumWorksheet, Artist, Genre, VocalStyle, Worksheet
 from .operations import fence
@@ -113,32 +114,62 @@ def _lookups(session: Session, batch: Iterable[AlbumRow], cache: LookupCache) ->
     _upsert_named(session, Worksheet, worksheets, cache.worksheets)
 
 
-def _album_values(r: AlbumRow, cache: LookupCache) -> dict:
+# The album columns a sheet row sets, in the order `album_values` gives them.
+ALBUM_KEYS = (
+    "key",
+    "title",
+    "title_key",
+    "artist_id",
+    "vocal_style_id",
+    "release_year",
+    "release_month",
+    "release_day",
+    "release_precision",
+    "release_sort",
+    "release_text",
+    "spotify_id",
+    "spotify_url",
+    "location",
+    "country",
+    "album_type",
+    "links",
+    "debut",
+    "reissue",
+    "sheet_row",
+    "content_hash",
+    "removed_at",
+)
+INSERT_KEYS = (*ALBUM_KEYS, "created_at", "updated_at", "last_sync_id")
+UPDATE_KEYS = (*ALBUM_KEYS, "updated_at", "last_sync_id", "_id")
+
+
+def album_values(r: AlbumRow, cache: LookupCache) -> tuple:
+    """The ALBUM_KEYS columns of a sheet row's album (a tuple: see bulk.execute_rows)."""
     rel = r.release
-    return {
-        "key": r.key,
-        "title": r.title,
-        "title_key": normalize_name(r.title),
-        "artist_id": cache.artists[r.artist_key][0],
-        "vocal_style_id": cache.vocal_styles[r.vocal_style_key][0] if r.vocal_style_key else None,
-        "release_year": rel.year,
-        "release_month": rel.month,
-        "release_day": rel.day,
-        "release_precision": rel.precision,
-        "release_sort": rel.sort_key,
-        "release_text": (rel.text or "")[:200],
-        "spotify_id": r.spotify_id,
-        "spotify_url": r.spotify_url,
-        "location": r.location,
-        "country": r.country,
-        "album_type": r.album_type,
-        "links": dict(r.links) or None,
-        "debut": r.debut,
-        "reissue": r.reissue,
-        "sheet_row": r.row_number,
-        "content_hash": r.content_hash,
-        "removed_at": None,
-    }
+    return (
+        r.key,
+        r.title,
+        normalize_name(r.title),
+        cache.artists[r.artist_key][0],
+        cache.vocal_styles[r.vocal_style_key][0] if r.vocal_style_key else None,
+        rel.year,
+        rel.month,
+        rel.day,
+        rel.precision,
+        rel.sort_key,
+        (rel.text or "")[:200],
+        r.spotify_id,
+        r.spotify_url,
+        r.location,
+        r.country,
+        r.album_type,
+        dict(r.links) or None,
+        r.debut,
+        r.reissue,
+        r.row_number,
+        r.content_hash,
+        None,  # removed_at: a row in the sheet is not removed
+    )
 
 
 def _write_lists(
@@ -150,19 +181,17 @@ def _write_lists(
         session.execute(delete(ALBUM_GENRES).where(ALBUM_GENRES.c.album_id.in_(replaced)))
         session.execute(delete(ALBUM_WORKSHEETS).where(ALBUM_WORKSHEETS.c.album_id.in_(replaced)))
     genres = [
-        {"album_id": album_id, "genre_id": cache.genres[key][0], "position": position}
+        (album_id, cache.genres[key][0], position)
         for album_id, r in written
         for position, key in enumerate(r.genre_keys)
     ]
     tabs = [
-        {"album_id": album_id, "worksheet_id": cache.worksheets[name][0], "position": position}
+        (album_id, cache.worksheets[name][0], position)
         for album_id, r in written
         for position, name in enumerate(r.worksheets)
     ]
-    if genres:
-        session.execute(ALBUM_GENRES.insert(), genres)
-    if tabs:
-        session.execute(ALBUM_WORKSHEETS.insert(), tabs)
+    execute_rows(session, ALBUM_GENRES.insert(), ("album_id", "genre_id", "position"), genres)
+    execute_rows(session, ALBUM_WORKSHEETS.insert(), ("album_id", "worksheet_id", "position"), tabs)
 
 
 def write_albums(
@@ -190,18 +219,14 @@ def write_albums(
         for r in batch:
             found = existing.get(r.key)
             if found is None:
-                values = _album_values(r, cache)
-                values.update(created_at=now, updated_at=now, last_sync_id=op_id)
-                inserts.append(values)
+                inserts.append((*album_values(r, cache), now, now, op_id))
                 new_rows.append(r)
             elif changes.needs_write(found, r):
-                values = _album_values(r, cache)
-                values.update(_id=found.id, updated_at=now, last_sync_id=op_id)
-                updates.append(values)
+                updates.append((*album_values(r, cache), now, op_id, found.id))
                 written.append((found.id, r))
         ids: dict[str, int] = {}
         if inserts:
-            s.execute(ALBUMS.insert(), inserts)
+            execute_rows(s, ALBUMS.insert(), INSERT_KEYS, inserts)
             ids = dict(
                 s.execute(
                     select(ALBUMS.c.key, ALBUMS.c.id).where(
@@ -212,9 +237,10 @@ def write_albums(
             written.extend((ids[r.key], r) for r in new_rows)
         if updates:
             # The SET clause comes from the parameter names; "_id" only feeds the WHERE.
-            s.execute(ALBUMS.update().where(ALBUMS.c.id == bindparam("_id")), updates)
+            update = ALBUMS.update().where(ALBUMS.c.id == bindparam("_id"))
+            execute_rows(s, update, UPDATE_KEYS, updates)
         if written:
-            _write_lists(s, written, [v["_id"] for v in updates], cache)
+            _write_lists(s, written, [u[-1] for u in updates], cache)
         if initial_load:
             changes.record_initial_load(s, op_id, len(inserts))
         else:
