@@ -2,7 +2,8 @@
 
 No I/O and no database here, so every rule can be tested with plain values. `parse_row` runs
 once per sheet row (up to ~1.25 million per sync): everything that can be built once (regexes,
-alias tables, month names) is built at import, and the common path does no work for rare cases.
+alias tables, month names) is built at import, pure work on cells a tracker repeats (dates,
+genre lists, vocal styles) is memoised, and the common path does no work for rare cases.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from datetime import date
 from functools import lru_cache
 from hashlib import blake2b
 from itertools import islice
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .colorflags import color_flag, color_legend
 from .errors import ConfigurationError, HeaderNotFound
 from .locations import country_of, normalize_mappings
 from .sources.base import RawRow
+
+if TYPE_CHECKING:
+    from functools import _lru_cache_wrapper
 
 LINK_SERVICES = ("spotify", "bandcamp", "youtube", "amazon", "apple_music", "google_play")
 FIELDS = (
@@ -392,6 +396,25 @@ def normalize_name(text: str) -> str:
     return " ".join(folded.split())
 
 
+_T = TypeVar("_T")
+# Cells longer than this are worked out each time: long texts rarely repeat, and would make
+# the memos below hold megabytes.
+MEMO_TEXT_LENGTH = 200
+
+
+def _by_cell(memo: _lru_cache_wrapper[_T], value: Any) -> _T:
+    """`memo(value)` for a pure function of one cell, memoised with lru_cache (bounded, and
+    safe under threads): a tracker repeats its dates, genre lists and vocal styles thousands
+    of times. `typed=True` memos keep 1, 1.0 and True apart. Long texts and unhashable values
+    (not something a sheet sends, but never raise) bypass the memo."""
+    if value.__class__ is str and len(value) > MEMO_TEXT_LENGTH:
+        return memo.__wrapped__(value)
+    try:
+        return memo(value)
+    except TypeError:
+        return memo.__wrapped__(value)
+
+
 def album_key(spotify_id: str | None, artist_key: str, title_key: str) -> str:
     """The album's identity: its Spotify id when known, else its artist and title in
     `normalize_name`'s form (the caller has them already)."""
@@ -602,12 +625,7 @@ def parse_release_date(value: Any) -> ReleaseDate:
     when both could be months. Text with one year and nothing else recognisable ("Q2 2025",
     "Summer 2025") has year precision; anything else ("TBA", "?", "") is unknown, text kept.
     """
-    try:
-        if value.__class__ is str and len(value) > 64:  # don't let huge cells fill the cache
-            return _parse_release(value)
-        return _parse_release_cached(value)
-    except TypeError:  # unhashable: not something a sheet sends, but never raise
-        return _parse_release(value)
+    return _by_cell(_parse_release_cached, value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -828,16 +846,21 @@ def _http_url(text: str) -> str | None:
 
 
 def _links(raw: RawRow, columns: ColumnMap, values: tuple[Any, ...]) -> dict[str, str]:
-    """Service -> URL for every link column: the cell's hyperlink (a cell link, a Ctrl+K
-    link or an =HYPERLINK formula), else its text when that is a URL."""
+    """Service -> URL for every link column but Spotify's: the cell's hyperlink (a cell link,
+    a Ctrl+K link or an =HYPERLINK formula), else its text when that is a URL.
+
+    The Spotify column is `_spotify`'s: it tries the same hyperlink and text first, so any URL
+    found here would be replaced by its answer anyway."""
     found: dict[str, str] = {}
     cell_links = raw.links or {}
+    n = len(values)
     for column, service in columns.links:
-        url = None
-        if column in cell_links:
-            url = _http_url(cell_links[column])
-        if url is None and column < len(values):
-            text = _cell_text(values[column])
+        if column == columns.spotify:
+            continue
+        url = _http_url(cell_links[column]) if column in cell_links else None
+        # An empty cell (or 0, FALSE) is no URL: most link cells are empty or hold a label.
+        if url is None and column < n and (value := values[column]):
+            text = _cell_text(value)
             if text and _looks_like_url(text):
                 url = _http_url(text)
         if url is not None:
@@ -923,6 +946,25 @@ def _genre_problem(genres: tuple[str, ...], keys: tuple[str, ...]) -> str | None
     return None
 
 
+def _genre_cell(value: Any) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
+    """A Genre cell's (genres, their keys, problem or None). Memoised: a tracker has a few
+    hundred distinct genre lists over its tens of thousands of rows."""
+    genres, keys = split_genres(_cell_text(value))
+    return genres, keys, _genre_problem(genres, keys)
+
+
+def _vocal_style_cell(value: Any) -> tuple[str | None, str | None, str | None]:
+    """A Vocal Style cell's (text, key, problem), None for an empty cell. Memoised: a tracker
+    has a handful of vocal styles."""
+    text = _cell_text(value) or None
+    key = normalize_name(text) if text else None
+    return text, key, _facet_problem("Vocal style", text, key, NAME_LENGTH)
+
+
+_genre_memo = lru_cache(maxsize=4096, typed=True)(_genre_cell)
+_vocal_style_memo = lru_cache(maxsize=1024, typed=True)(_vocal_style_cell)
+
+
 def _flags(raw: RawRow, columns: ColumnMap, rules: RowRules) -> tuple[bool, bool]:
     """(debut, reissue) from the Length cell's background color."""
     if not raw.colors or columns.album_type is None:
@@ -951,14 +993,15 @@ def parse_row(
     if artist_key in _REPEATED_HEADER_ARTIST and title_key in _REPEATED_HEADER_ALBUM:
         return None  # the header again, e.g. above each month's block
 
-    genres, genre_keys = split_genres(_optional_text(values, columns.genre))
-    vocal_style = _optional_text(values, columns.vocal_style)
-    vocal_style_key = normalize_name(vocal_style) if vocal_style else None
+    genres, genre_keys, genre_problem = _by_cell(_genre_memo, _cell(values, columns.genre))
+    vocal_style, vocal_style_key, vocal_problem = _by_cell(
+        _vocal_style_memo, _cell(values, columns.vocal_style)
+    )
     location = _optional_text(values, columns.location)
     album_type = _optional_text(values, columns.album_type)
     problem = (
-        _genre_problem(genres, genre_keys)
-        or _facet_problem("Vocal style", vocal_style, vocal_style_key, NAME_LENGTH)
+        genre_problem
+        or vocal_problem
         or _facet_problem("Country / State", location, location, LOCATION_LENGTH)
         or _facet_problem("Length", album_type, album_type, ALBUM_TYPE_LENGTH)
     )
