@@ -1,9 +1,10 @@
 """Scenario 7: what the change log costs a sync that changes every album.
 
 Issue 11 asks that recording the change log of 100,000 updated albums take well under a
-second of the sync's time on SQLite. Measured in this process (no sheet needed): building the
-entries from the values a batch already read, and storing them, against the floor of storing
-as many rows of the same size with one `executemany` into a flat table.
+second of the sync's time on SQLite. Measured in this process (no sheet needed) as the sync
+does it, one batch of `Settings.batch_size` albums at a time: building the entries from the
+values a batch already read, and storing them in one transaction, against the floor of
+storing as many rows of the same size with one `executemany` into a flat table.
 """
 
 from __future__ import annotations
@@ -52,10 +53,14 @@ def change_log(ctx: Context) -> list[Figure]:
         with database(kind, ctx.options.workdir, "changelog") as url:
             db = Database(url)
             op = claim(db, Settings(database_url=url, sheet="bench"), "bench")
+            size = Settings(database_url=url, sheet="bench").batch_size
+            logged: list[changes.Entry] = []
             started = time.perf_counter()
-            logged = changes.batch_changes(rows, stored, lists)
             with db.write() as s:
-                changes.record(s, op, logged)
+                for first in range(0, count, size):
+                    batch = changes.batch_changes(rows[first : first + size], stored, lists)
+                    changes.record(s, op, batch)
+                    logged += batch
             took = time.perf_counter() - started
             floor = _flat_insert_seconds(db, [e.diff or "" for e in logged])
             db.dispose()
