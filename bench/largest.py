@@ -30,7 +30,7 @@ def largest(ctx: Context) -> list[Figure]:
     refused = stats["status_counts"].get("429", 0)
     # The fastest the quota allows: each 60 requests after the first 60 cost a minute.
     quota_floor = max(0, math.ceil(requests / QUOTA_PER_MINUTE) - 1) * 60.0
-    label = f"{albums:,} albums x 8 columns ({sheet['rows']:,} rows)"
+    label = f"{sheet['albums']:,} albums ({sheet['rows']:,} rows in {len(sheet['tabs'])} tabs)"
     return [
         slowdown(
             Figure(

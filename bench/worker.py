@@ -84,14 +84,14 @@ def job_orm(spec: dict[str, Any]) -> dict[str, Any]:
     db = Database(settings.database_url)
     started = time.perf_counter()
     source = GoogleSheetSource(settings)
-    raw = [row for chunk in source.read(_Quiet()) for row in chunk]
-    columns, header_index = find_header(raw[:15], settings.header_aliases)
-    albums = [
-        p
-        for p in (parse_row(r, columns) for r in raw[header_index + 1 :])
-        if isinstance(p, AlbumRow)
-    ]
-    bad = sum(1 for r in raw[header_index + 1 :] if isinstance(parse_row(r, columns), RowError))
+    albums: list[AlbumRow] = []
+    bad = 0
+    for tab in source.tabs(_Quiet()):  # every album tab, each with its own header
+        raw = [row for chunk in source.read_tab(tab, _Quiet()) for row in chunk]
+        columns, header_index = find_header(raw[:15], settings.header_aliases)
+        parsed = [parse_row(r, columns) for r in raw[header_index + 1 :]]
+        albums += [p for p in parsed if isinstance(p, AlbumRow)]
+        bad += sum(1 for p in parsed if isinstance(p, RowError))
 
     def get_or_create(s, model, key: str, **values):
         found = s.scalar(select(model).where(model.name_key == key))
