@@ -26,6 +26,7 @@ import orjson
 from sqlalchemy import Row, Select, Table, func, or_, select
 from sqlalchemy.orm import Session
 
+from .catalog import search_condition
 from .models import (
     Album,
     AlbumChange,
@@ -362,15 +363,20 @@ def count_changes(session: Session, op_id: int, kinds: Sequence[str] = (), searc
 
 
 def _filtered(query: Select, kinds: Sequence[str], search: str) -> Select:
+    """Entries of these kinds whose artist or title contains `search`: as the entry names
+    them (SQL lower(), which folds ASCII only on SQLite), or as its album is named now,
+    ignoring case in any script like the Catalog's search (`catalog.search_condition`)."""
     if kinds:
         query = query.where(AlbumChange.change.in_(list(kinds)))
     text = search.strip().lower()
     if text:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        albums = select(Album.id).join(Artist, Artist.id == Album.artist_id)
         query = query.where(
             or_(
                 func.lower(AlbumChange.artist).like(pattern, escape="\\"),
                 func.lower(AlbumChange.title).like(pattern, escape="\\"),
+                AlbumChange.album_id.in_(albums.where(search_condition(search.strip()))),
             )
         )
     return query

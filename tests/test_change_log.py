@@ -314,3 +314,23 @@ def test_a_diff_shapes_dates_and_links_as_people_read_them_and_only_what_differs
         ],
         "genres": [["Prog-metal"], ["Prog-metal", "Djent"]],
     }
+
+
+def test_a_search_of_the_change_log_ignores_case_in_any_script(server, database_url):
+    """SQLite's lower() folds ASCII only; the log is searched like the Catalog is."""
+    edits = Edits(server)
+    sync = CatalogSync(api_settings(server.url, database_url, worksheet="*"))
+    sync.run_sync("tester")
+    last = album_rows(edits.tab)[-1] + 1
+    insert_row(edits.tab, last, ["Ørkenkrieger", "Ångest", 45_200, "LP", "Djent"])
+    serve(server, edits.tabs)
+    added = sync.run_sync("tester")
+    assert added.created == 1, added.message
+    for text in ("ÅNGEST", "ångest", "ØRKENKRIEGER", "rkenkrieg"):
+        found = sync.changes(added.id, search=text)
+        assert [(c.change, c.artist, c.title) for c in found] == [
+            ("created", "Ørkenkrieger", "Ångest")
+        ], text
+        assert sync.count_changes(added.id, search=text) == 1
+    assert sync.changes(added.id, search="Ångström") == []
+    sync.close()
