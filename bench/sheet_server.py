@@ -22,7 +22,7 @@ import time
 from typing import Any
 from urllib.parse import unquote
 
-from synccore.demo import REAL_TRACKER_YEARS, demo_tracker, keep_links, tracker_worksheets
+from synccore.demo import REAL_TRACKER_YEARS, demo_tracker, keep_links
 from synccore.sources.answers import GRID_PARAMS, VALUE_PARAMS, column_letters
 from synccore.standin import (
     FakeApiError,
@@ -42,6 +42,7 @@ from .sheets import (
     RenderedSheet,
     SheetSpec,
     album_tab,
+    bench_worksheets,
     render_sheet,
 )
 
@@ -190,12 +191,13 @@ def serve_tracker(server: FakeSheetsServer, albums_per_tab: int) -> dict[str, An
     """A spreadsheet the real tracker's size and shape (18 album tabs and a Statistics tab,
     two or three links per album in the three ways a cell carries one, colored Length cells,
     grids with empty rows and columns past the data) on the generic stand-in."""
-    tabs = demo_tracker(years=REAL_TRACKER_YEARS, albums_per_tab=albums_per_tab, announced=4)
-    tabs = [keep_links(tab, LINK_SERVICES) for tab in tabs]
-    sheets = tracker_worksheets(tabs)
-    for sheet in sheets:
-        sheet.row_count, sheet.column_count = len(sheet.values) + 60, 26
-    server.add_spreadsheet(TRACKER_KEY, sheets, title="Bench tracker")
+    tabs = [
+        keep_links(tab, LINK_SERVICES)
+        for tab in demo_tracker(
+            years=REAL_TRACKER_YEARS, albums_per_tab=albums_per_tab, announced=4
+        )
+    ]
+    server.add_spreadsheet(TRACKER_KEY, bench_worksheets(tabs), title="Bench tracker")
     return {"key": TRACKER_KEY, "albums": sum(len(t.albums) for t in tabs), "tabs": len(tabs)}
 
 

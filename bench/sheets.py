@@ -61,15 +61,23 @@ def tracker_sheet(spec: SheetSpec) -> tuple[list[FakeWorksheet], int, int]:
     """(worksheets, distinct albums, albums edited) of a bench sheet of about `spec.albums`
     album rows."""
     per_tab = math.ceil(spec.albums / len(tracker_tab_titles(BENCH_YEARS)))
-    tabs = demo_tracker(years=BENCH_YEARS, albums_per_tab=per_tab, seed=spec.seed)
-    tabs = [keep_links(tab, LINK_SERVICES) for tab in tabs]
+    tabs = [
+        keep_links(tab, LINK_SERVICES)
+        for tab in demo_tracker(years=BENCH_YEARS, albums_per_tab=per_tab, seed=spec.seed)
+    ]
     edited = _edit_genres(tabs, spec) if spec.edit_share else 0
+    albums = len({key for tab in tabs for key in tab.albums})
+    return bench_worksheets(tabs), albums, edited
+
+
+def bench_worksheets(tabs: list[TrackerTab]) -> list[FakeWorksheet]:
+    """The tabs as the stand-in's worksheets, with a real sheet's empty rows and columns past
+    the data."""
     sheets = tracker_worksheets(tabs)
     for sheet in sheets:
         sheet.row_count = len(sheet.values) + GRID_SPARE_ROWS
         sheet.column_count = GRID_COLUMNS
-    albums = len({key for tab in tabs for key in tab.albums})
-    return sheets, albums, edited
+    return sheets
 
 
 def album_tab(title: str) -> bool:

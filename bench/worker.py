@@ -146,6 +146,9 @@ class _Quiet:
         pass
 
 
+FLOOR_GRID_FROM = 3  # the Length column (its color), then the link columns after it
+
+
 def job_floor(spec: dict[str, Any]) -> dict[str, Any]:
     """The floor: the same cells over the same HTTP read the lean way (every album tab's values
     in one `values.batchGet`; the Length and link columns' links and colors in one masked grid
@@ -157,7 +160,7 @@ def job_floor(spec: dict[str, Any]) -> dict[str, Any]:
     from synccore.db import normalize_url
     from synccore.sources.answers import GRID_PARAMS, VALUE_PARAMS, Span
 
-    tabs = [(title, rows, width) for title, rows, width in spec["tabs"]]
+    tabs: list[tuple[str, int, int]] = [tuple(tab) for tab in spec["tabs"]]  # title, rows, width
     width = max(w for _, _, w in tabs)
     engine = sa.create_engine(normalize_url(spec["db"]))
     meta = sa.MetaData()
@@ -235,9 +238,6 @@ def job_floor(spec: dict[str, Any]) -> dict[str, Any]:
         "insert_seconds": seconds - (decoded - started),
         "bytes": len(values.content) + len(links.content),
     }
-
-
-FLOOR_GRID_FROM = 3  # the Length column (its color), then the link columns after it
 
 
 def job_catalog(spec: dict[str, Any]) -> dict[str, Any]:

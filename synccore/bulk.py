@@ -5,8 +5,8 @@ looked up and passed through its type's bind processor); for the hundred thousan
 first sync that cost more than SQLite's own `executemany` (see the README's Performance
 section). On SQLite the statement is compiled once and the rows go to the driver as tuples,
 with only the values whose column type has a bind processor (dates, JSON, booleans) converted,
-by the same processors SQLAlchemy would use. Other databases keep SQLAlchemy's path, whose
-"insertmanyvalues" batching is what makes PostgreSQL fast.
+by the same processors SQLAlchemy would use. Other databases keep SQLAlchemy's path (on
+PostgreSQL, psycopg's pipelined executemany; see the README's Performance section).
 """
 
 from __future__ import annotations

@@ -214,6 +214,7 @@ def write_albums(
         old_lists = changes.stored_lists(s, rewritten)
         _lookups(s, batch, cache)
         inserts, updates = [], []
+        replaced: list[int] = []  # the albums updated, whose lists are written again
         written: list[tuple[int, AlbumRow]] = []
         new_rows: list[AlbumRow] = []
         for r in batch:
@@ -223,6 +224,7 @@ def write_albums(
                 new_rows.append(r)
             elif changes.needs_write(found, r):
                 updates.append((*album_values(r, cache), now, op_id, found.id))
+                replaced.append(found.id)
                 written.append((found.id, r))
         ids: dict[str, int] = {}
         if inserts:
@@ -240,7 +242,7 @@ def write_albums(
             update = ALBUMS.update().where(ALBUMS.c.id == bindparam("_id"))
             execute_rows(s, update, UPDATE_KEYS, updates)
         if written:
-            _write_lists(s, written, [u[-1] for u in updates], cache)
+            _write_lists(s, written, replaced, cache)
         if initial_load:
             changes.record_initial_load(s, op_id, len(inserts))
         else:
