@@ -53,11 +53,13 @@ def test_filter_by_a_genre_inside_lists_and_open_an_album(tmp_path):
                 expect(page.get_by_text(f"of {len(listed)} {noun}")).to_be_visible()
 
                 grid = page.get_by_test_id("stDataFrame")
+                expect(grid.locator("[role='gridcell']").first).to_be_attached()  # drawn
                 box = grid.bounding_box()
                 page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # the first row
                 wait_for_app_run(page)
                 details = page.locator(".st-key-album-details")
-                expect(details).to_contain_text(ONLY_IN_LISTS)
+                # a loaded machine may take longer than Playwright's 5 s to rerun and draw
+                expect(details).to_contain_text(ONLY_IN_LISTS, timeout=20_000)
                 expect(details.get_by_role("link", name="Spotify")).to_be_visible()
                 player = details.locator("iframe[src*='open.spotify.com/embed/album/']")
                 expect(player).to_have_count(1)
