@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -160,6 +161,9 @@ class Album(Base):
     reissue: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     sheet_row: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))
+    # The digest of the sheet row the album was last read from (see row_digests); None for
+    # an album listed in several tabs, or stored before migration 0006.
+    row_digest: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     removed_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -660,6 +660,7 @@ class AlbumRow:
     reissue: bool
     worksheets: tuple[str, ...]
     content_hash: str
+    row_digest: int | None = None  # set by the engine (see row_digests), not by parse_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -794,7 +795,9 @@ def content_hash(row: AlbumRow, worksheets: tuple[str, ...] | None = None) -> st
 
 def with_worksheets(row: AlbumRow, worksheets: tuple[str, ...]) -> AlbumRow:
     """The row as an album listed in every one of `worksheets`, its hash to match."""
-    return replace(row, worksheets=worksheets, content_hash=content_hash(row, worksheets))
+    hashed = content_hash(row, worksheets)
+    # An album in several tabs keeps no row digest: its content depends on the other rows.
+    return replace(row, worksheets=worksheets, content_hash=hashed, row_digest=None)
 
 
 _SECTION = re.compile(

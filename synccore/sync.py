@@ -32,7 +32,7 @@ from typing import IO
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import DBAPIError
 
-from . import changes, operations, retention, unchanged
+from . import changes, operations, retention, row_digests, unchanged
 from .config import Settings
 from .db import Database
 from .errors import (
@@ -62,7 +62,13 @@ from .rows import (
 from .sources import open_source
 from .sources.base import RawRow, SheetSource, Tab, read_source_tab, source_tabs
 from .status import utcnow
-from .upserts import LookupCache, preview_albums, refresh_genre_counts, write_albums
+from .upserts import (
+    LookupCache,
+    preview_albums,
+    refresh_genre_counts,
+    store_row_digests,
+    write_albums,
+)
 from .winners import MAX_TABS, Winners
 
 log = logging.getLogger(__name__)
@@ -148,6 +154,19 @@ class FetchResult:
     warnings: list[str] = field(default_factory=list)
     announced: int = 0
     guard: str | None = None  # a preview's plan: why the removal guard would stop the sync
+    # Row digests the catalog holds (see row_digests), while reading; None when not loaded.
+    known: dict[int, tuple[str, str]] | None = None
+    digests_loaded: bool = False  # whether `known` was loaded (it is dropped after reading)
+    rules: RowRules = field(default_factory=RowRules)
+    columns: dict[int, ColumnMap] = field(default_factory=dict)  # by tab index
+
+    def parse_again(self, entry: tuple) -> tuple:
+        """The album tuple of a spooled row whose parse was skipped (see _parse_chunk)."""
+        tab, _, _, number, digest, values, links, colors = entry
+        raw = RawRow(number, values, links, colors)
+        parsed = parse_row(raw, self.columns[tab], self.rules, self.tabs[tab].name)
+        assert isinstance(parsed, AlbumRow), "a row with a known digest parses as its album"
+        return _as_tuple(parsed, digest)
 
     @property
     def skipped_tabs(self) -> list[str]:
@@ -195,13 +214,21 @@ def fetch_message(source: SheetSource) -> str:
     return getattr(source, "fetch_message", "Fetching albums from Google Sheets")
 
 
-def fetch_and_parse(source: SheetSource, settings: Settings, reporter: Reporter) -> FetchResult:
-    """Read every selected tab, parsing as chunks arrive; spool albums to disk."""
+def fetch_and_parse(
+    source: SheetSource,
+    settings: Settings,
+    reporter: Reporter,
+    known: dict[int, tuple[str, str]] | None = None,
+) -> FetchResult:
+    """Read every selected tab, parsing as chunks arrive; spool albums to disk. Rows whose
+    digest is `known` (see row_digests) are spooled unparsed."""
     verb = fetch_message(source)
     reporter.update(Progress(SyncStage.FETCHING, f"{verb}..."), force=True)
     spool = tempfile.TemporaryFile(prefix="synccore-spool-")
-    result = FetchResult(spool=spool, chunks=0)
     rules = RowRules.from_settings(settings.color_flags, settings.location_countries)
+    result = FetchResult(
+        spool=spool, chunks=0, known=known, digests_loaded=known is not None, rules=rules
+    )
     listener = _FetchListener(reporter, verb)
     tabs = source_tabs(source, listener)[:MAX_TABS]
     for index, tab in enumerate(tabs):
@@ -211,9 +238,10 @@ def fetch_and_parse(source: SheetSource, settings: Settings, reporter: Reporter)
         report = TabReport(tab.title)
         result.tabs.append(report)
         several = len(tabs) > 1
-        _read_tab(source, tab, index, settings, rules, listener, result, report, several)
+        _read_tab(source, tab, index, settings, listener, result, report, several)
         reporter.check_stop()
     spool.seek(0)
+    result.known = None  # a few hundred bytes an album, not needed past reading
     return result
 
 
@@ -222,7 +250,6 @@ def _read_tab(
     tab: Tab,
     index: int,
     settings: Settings,
-    rules: RowRules,
     listener: _FetchListener,
     result: FetchResult,
     report: TabReport,
@@ -250,13 +277,15 @@ def _read_tab(
                 if columns is None:
                     getattr(chunks, "close", lambda: None)()  # a skipped tab is not read on
                     return
-            _parse_chunk(chunk, columns, result, index, tab.title, rules, report)
+                result.columns[index] = columns
+            _parse_chunk(chunk, columns, result, index, tab.title, report)
             del chunk
         listener.reporter.check_stop()
     if columns is None:  # the tab had fewer rows than the header scan
         columns, rest = _tab_header(pending, tab, settings, result, report, several)
         if columns is not None:
-            _parse_chunk(rest, columns, result, index, tab.title, rules, report)
+            result.columns[index] = columns
+            _parse_chunk(rest, columns, result, index, tab.title, report)
 
 
 def _tab_header(
@@ -311,12 +340,22 @@ def _parse_chunk(
     result: FetchResult,
     tab: int,
     title: str,
-    rules: RowRules,
     report: TabReport,
 ) -> None:
+    """Parse and spool one chunk: (tab, album tuple) for a parsed album; for a row whose
+    digest the catalog holds, (tab, None, key, row number, digest, values, links, colors),
+    parsed later only if the write stage needs it (`FetchResult.parse_again`)."""
     albums: list[tuple] = []
-    winners, errors = result.winners, result.errors
+    winners, errors, known, rules = result.winners, result.errors, result.known, result.rules
+    context = row_digests.tab_context(title, columns, rules)
     for raw in chunk:
+        digest = row_digests.row_digest(context, raw)
+        if known and digest is not None and (hit := known.get(digest)) is not None:
+            key, stored_hash = hit
+            report.albums += 1
+            winners.add(key, stored_hash, tab, raw.number)
+            albums.append((tab, None, key, raw.number, digest, raw.values, raw.links, raw.colors))
+            continue
         parsed = parse_row(raw, columns, rules, title)
         if parsed is None:
             continue
@@ -331,7 +370,7 @@ def _parse_chunk(
         assert isinstance(parsed, AlbumRow)
         report.albums += 1
         winners.add(parsed.key, parsed.content_hash, tab, parsed.row_number)
-        albums.append((tab, _as_tuple(parsed)))
+        albums.append((tab, _as_tuple(parsed, digest)))
     if albums:
         pickle.dump(albums, result.spool, protocol=pickle.HIGHEST_PROTOCOL)
         result.chunks += 1
@@ -344,11 +383,14 @@ _RELEASE_FIELDS = attrgetter(*(f.name for f in fields(ReleaseDate)))
 _RELEASE_AT = [f.name for f in fields(AlbumRow)].index("release")
 _KEY_AT = [f.name for f in fields(AlbumRow)].index("key")
 _ROW_AT = [f.name for f in fields(AlbumRow)].index("row_number")
+_DIGEST_AT = [f.name for f in fields(AlbumRow)].index("row_digest")
+assert _DIGEST_AT == len(fields(AlbumRow)) - 1, "_as_tuple puts the row digest last"
 
 
-def _as_tuple(album: AlbumRow) -> tuple:
+def _as_tuple(album: AlbumRow, digest: int | None) -> tuple:
     values = _ALBUM_FIELDS(album)
-    return (*values[:_RELEASE_AT], _RELEASE_FIELDS(album.release), *values[_RELEASE_AT + 1 :])
+    release = _RELEASE_FIELDS(album.release)
+    return (*values[:_RELEASE_AT], release, *values[_RELEASE_AT + 1 : _DIGEST_AT], digest)
 
 
 def _from_tuple(values: tuple) -> AlbumRow:
@@ -358,8 +400,7 @@ def _from_tuple(values: tuple) -> AlbumRow:
 
 
 def read_spool(fetched: FetchResult) -> Iterator[list[tuple]]:
-    """The spooled albums, a chunk at a time, as (tab index, album tuple) pairs
-    (`_from_tuple` makes an AlbumRow)."""
+    """The spooled albums, a chunk at a time, as `_parse_chunk` wrote them."""
     for _ in range(fetched.chunks):
         yield pickle.load(fetched.spool)
 
@@ -532,7 +573,9 @@ def sync_albums(
 
     A `preview` reads and plans the same way but writes only its change log (what the sync
     would do) and raises `RemovalGuardTripped` only after listing what it would remove."""
-    fetched = fetch_and_parse(source, settings, reporter)
+    known = row_digests.load_known(db)
+    fetched = fetch_and_parse(source, settings, reporter, known)
+    del known
     try:
         total = len(fetched.winners)
         gone, active = plan_removals(db, fetched)
@@ -562,7 +605,9 @@ def sync_albums(
         for chunk in read_spool(fetched):
             reporter.check_stop()
             with collector_paused():
-                changed = _changed_winners(chunk, fetched, counts, errors)
+                changed, digests = _changed_winners(chunk, fetched, counts, errors)
+            if digests and not preview:
+                store_row_digests(db, digests, op_id)
             for start in range(0, len(changed), settings.batch_size):
                 reporter.check_stop()
                 batch = changed[start : start + settings.batch_size]
@@ -633,12 +678,26 @@ def _record_removals(db: Database, ids: list[int], op_id: int, kind: str) -> int
 
 def _changed_winners(
     chunk: list[tuple], fetched: FetchResult, counts: Counts, errors: RowErrorLog
-) -> list[AlbumRow]:
+) -> tuple[list[AlbumRow], list[tuple[int, str]]]:
     """The chunk's albums that need writing: winners of their key whose content the catalog
     does not already hold. Unchanged ones are counted; losing duplicates within a tab become
-    row errors; the same album in a later tab is part of its winner (it records the tab)."""
+    row errors; the same album in a later tab is part of its winner (it records the tab).
+
+    Also (row digest, key) of the unchanged albums whose stored digest is not their row's,
+    to record when the digests were loaded (see row_digests)."""
     changed: list[AlbumRow] = []
-    for tab, values in chunk:
+    digests: list[tuple[int, str]] = []
+    for entry in chunk:
+        tab, values = entry[0], entry[1]
+        if values is None:  # spooled unparsed: its digest says the catalog holds it
+            winner = fetched.winners.get(entry[2])
+            if winner.tab != tab:
+                continue
+            if winner.row == entry[3] and winner.unchanged:
+                counts.unchanged += 1
+                counts.processed += 1
+                continue
+            values = fetched.parse_again(entry)
         winner = fetched.winners.get(values[_KEY_AT])
         if winner.tab != tab:
             continue
@@ -650,12 +709,14 @@ def _changed_winners(
         elif winner.unchanged:
             counts.unchanged += 1
             counts.processed += 1
+            if fetched.digests_loaded and values[_DIGEST_AT] is not None:
+                digests.append((values[_DIGEST_AT], values[_KEY_AT]))
         elif winner.tabs:
             tabs = tuple(t.name for i, t in enumerate(fetched.tabs) if winner.tabs >> i & 1)
             changed.append(with_worksheets(_from_tuple(values), tabs))
         else:
             changed.append(_from_tuple(values))
-    return changed
+    return changed, digests
 
 
 def _report_batch(reporter: Reporter, counts: Counts, total: int, failed: int) -> None:

@@ -137,6 +137,7 @@ ALBUM_KEYS = (
     "reissue",
     "sheet_row",
     "content_hash",
+    "row_digest",
     "removed_at",
 )
 INSERT_KEYS = (*ALBUM_KEYS, "created_at", "updated_at", "last_sync_id")
@@ -168,6 +169,7 @@ def album_values(r: AlbumRow, cache: LookupCache) -> tuple:
         r.reissue,
         r.row_number,
         r.content_hash,
+        r.row_digest,
         None,  # removed_at: a row in the sheet is not removed
     )
 
@@ -249,6 +251,16 @@ def write_albums(
             changes.record(s, op_id, changes.batch_changes(batch, existing, old_lists, ids))
         fence(s, op_id)  # last, so the operation's row is locked only while committing
     return len(inserts), len(updates), len(batch) - len(inserts) - len(updates)
+
+
+def store_row_digests(db: Database, digests: list[tuple[int, str]], op_id: int) -> None:
+    """Record (row digest, album key) pairs for unchanged albums read from a row whose digest
+    the catalog did not hold yet (the first re-sync after an upgrade or a settings change):
+    the album itself is not written, so it keeps its updated_at and last sync."""
+    with db.write(sync_id=op_id) as s:
+        update = ALBUMS.update().where(ALBUMS.c.key == bindparam("_key"))
+        execute_rows(s, update, ("row_digest", "_key"), digests)
+        fence(s, op_id)
 
 
 def preview_albums(db: Database, batch: list[AlbumRow]) -> list[changes.Entry]:

@@ -33,15 +33,21 @@ class DeletedRow:
     backgrounds: dict[int, str]
 
 
-def delete_row(tab: TrackerTab, r: int) -> DeletedRow:
-    """Delete row `r`; cells below move up with their links and colors. Returns the row."""
-    gone = DeletedRow(
-        tab.values.pop(r),
+def copy_row(tab: TrackerTab, r: int) -> DeletedRow:
+    """Row `r` with its links and colors, as a person copies it (to insert_row elsewhere)."""
+    return DeletedRow(
+        list(tab.values[r]),
         {c: u for (row, c), u in tab.links.items() if row == r},
         {c for row, c in tab.text_run_links if row == r},
         {c for row, c in tab.formula_links if row == r},
         {c: u for (row, c), u in tab.backgrounds.items() if row == r},
     )
+
+
+def delete_row(tab: TrackerTab, r: int) -> DeletedRow:
+    """Delete row `r`; cells below move up with their links and colors. Returns the row."""
+    gone = copy_row(tab, r)
+    del tab.values[r]
 
     def up(cell: tuple[int, int]) -> tuple[int, int]:
         return (cell[0] - 1, cell[1]) if cell[0] > r else cell
