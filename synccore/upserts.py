@@ -209,7 +209,8 @@ def write_albums(
     now = utcnow()
     with db.write(sync_id=op_id) as s:
         # Read before the lookups are written: an artist renamed in case keeps its old name here.
-        existing = changes.stored_albums(s, [r.key for r in batch])
+        # An initial load into an empty catalog (this sync writes each key once) has none.
+        existing = {} if initial_load else changes.stored_albums(s, [r.key for r in batch])
         rewritten = [
             f.id for r in batch if (f := existing.get(r.key)) and changes.needs_write(f, r)
         ]
