@@ -26,6 +26,7 @@ import orjson
 from sqlalchemy import Row, Select, Table, func, or_, select
 from sqlalchemy.orm import Session
 
+from .bulk import among
 from .catalog import search_condition
 from .models import (
     Album,
@@ -100,7 +101,7 @@ class Entry(NamedTuple):
 def stored_albums(session: Session, keys: Sequence[str]) -> dict[str, StoredAlbum]:
     """The stored albums of these keys: one SELECT (the one the hash comparison needs anyway,
     widened by the old values and the artist's and vocal style's names)."""
-    rows = session.execute(_stored_query().where(ALBUMS.c.key.in_(keys)))
+    rows = session.execute(_stored_query().where(among(session, ALBUMS.c.key, keys)))
     return {row.key: _stored(row) for row in rows}
 
 

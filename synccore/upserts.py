@@ -4,10 +4,10 @@ transaction a batch.
 Each batch costs a handful of statements whatever its size: one upsert per lookup table
 (skipping rows whose values did not change), one SELECT of the batch's existing albums (with
 their old values, for the change log), two of the old genre and tab lists of the albums to be
-rewritten, one executemany INSERT for new albums and one executemany UPDATE for changed ones,
-then the genre and worksheet lists of the albums written (deleted and inserted again), and one
-executemany INSERT of the change log entries. Albums whose content hash matches are not
-touched at all.
+rewritten, one executemany INSERT for new albums (a COPY on PostgreSQL) and one executemany
+UPDATE for changed ones, then the genre and worksheet lists of the albums written (deleted and
+inserted again, also by COPY on PostgreSQL), and one executemany INSERT of the change log
+entries. Albums whose content hash matches are not touched at all.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from . import changes
-from .bulk import execute_rows
+from .bulk import among, execute_rows, insert_rows
 from .db import Database
 from .models import Album, AlbumGenre, AlbumWorksheet, Artist, Genre, VocalStyle, Worksheet
 from .operations import fence
@@ -192,8 +192,8 @@ def _write_lists(
         for album_id, r in written
         for position, name in enumerate(r.worksheets)
     ]
-    execute_rows(session, ALBUM_GENRES.insert(), ("album_id", "genre_id", "position"), genres)
-    execute_rows(session, ALBUM_WORKSHEETS.insert(), ("album_id", "worksheet_id", "position"), tabs)
+    insert_rows(session, ALBUM_GENRES, ("album_id", "genre_id", "position"), genres)
+    insert_rows(session, ALBUM_WORKSHEETS, ("album_id", "worksheet_id", "position"), tabs)
 
 
 def write_albums(
@@ -231,11 +231,11 @@ def write_albums(
                 written.append((found.id, r))
         ids: dict[str, int] = {}
         if inserts:
-            execute_rows(s, ALBUMS.insert(), INSERT_KEYS, inserts)
+            insert_rows(s, ALBUMS, INSERT_KEYS, inserts)
             ids = dict(
                 s.execute(
                     select(ALBUMS.c.key, ALBUMS.c.id).where(
-                        ALBUMS.c.key.in_([r.key for r in new_rows])
+                        among(s, ALBUMS.c.key, [r.key for r in new_rows])
                     )
                 ).all()
             )
