@@ -192,7 +192,14 @@ def first_feedback(ctx: Context, repeats: int = 5) -> list[Figure]:
                 now = time.perf_counter()
                 if status and status.id == op_id and status.message and seen is None:
                     seen = now - started
-                if status and status.id == op_id and "rows read" in status.message:
+                # "N of M rows read", or "Reading tab 3 of 13: ...... N of M rows" when the
+                # sheet has several tabs: the fetch stage's first count of rows read.
+                if (
+                    status
+                    and status.id == op_id
+                    and status.stage == "fetching"
+                    and status.processed
+                ):
                     first_status.append(now - started if seen is None else seen)
                     first_rows.append(now - started)
                     break
@@ -240,7 +247,7 @@ def first_feedback(ctx: Context, repeats: int = 5) -> list[Figure]:
         ),
         Figure(
             SCENARIO_5,
-            "start_sync() -> first 'N of M rows read', median",
+            "start_sync() -> first count of rows read, median",
             statistics.median(first_rows) if first_rows else None,
             "s",
             kind,

@@ -185,12 +185,24 @@ class _FetchListener:
     def __init__(self, reporter: Reporter, verb: str):
         self.reporter, self.verb = reporter, verb
         self.prefix: str | None = None  # "Reading tab 3 of 9: 2023 Prog-metal" when several
+        # With several tabs the counts are the whole read's: rows of the tabs before this one,
+        # and the selected tabs' grid rows (an upper bound), so the bar moves across tabs.
+        self.before = 0
+        self.total = 0
+
+    def start_tab(self, prefix: str) -> None:
+        self.prefix = prefix
+        total = max(self.total, self.before)
+        progress = Progress(SyncStage.FETCHING, prefix + "...", processed=self.before, total=total)
+        self.reporter.update(progress, force=True)
 
     def fetched(self, rows_read: int, rows_expected: int | None) -> None:
-        expected = max(rows_expected or 0, rows_read)
         if self.prefix:
-            message = f"{self.prefix}... {rows_read:,} of {expected:,} rows"
+            rows_read += self.before
+            expected = max(self.total, rows_read)
+            message = f"{self.prefix}... {rows_read:,} of {expected:,} rows read"
         else:
+            expected = max(rows_expected or 0, rows_read)
             message = f"{self.verb}... {rows_read:,} of {expected:,} rows read"
         self.reporter.update(
             Progress(SyncStage.FETCHING, message, processed=rows_read, total=expected)
@@ -231,14 +243,15 @@ def fetch_and_parse(
     )
     listener = _FetchListener(reporter, verb)
     tabs = source_tabs(source, listener)[:MAX_TABS]
+    listener.total = sum(tab.rows for tab in tabs)
     for index, tab in enumerate(tabs):
         if len(tabs) > 1:
-            listener.prefix = f"Reading tab {index + 1} of {len(tabs)}: {tab.title}"
-            reporter.update(Progress(SyncStage.FETCHING, listener.prefix + "..."), force=True)
+            listener.start_tab(f"Reading tab {index + 1} of {len(tabs)}: {tab.title}")
         report = TabReport(tab.title)
         result.tabs.append(report)
         several = len(tabs) > 1
         _read_tab(source, tab, index, settings, listener, result, report, several)
+        listener.before += report.rows_read
         reporter.check_stop()
     spool.seek(0)
     result.known = None  # a few hundred bytes an album, not needed past reading

@@ -21,6 +21,7 @@ from synccore.demo import (
 )
 from synccore.errors import WorksheetNotFound
 from synccore.locations import country_of
+from synccore.models import SyncStage
 from synccore.sources.answers import grid_rows
 from synccore.sources.sheets import select_worksheets
 from synccore.standin import FakeSheetsServer
@@ -216,10 +217,19 @@ def test_a_missing_column_is_reported_and_only_that_field_is_empty(server, sqlit
 def test_progress_names_each_tab(server, sqlite_url):
     serve(server, tracker())
     sync = make_sync(server, sqlite_url, worksheet="*Prog-metal,2017", progress_interval=0)
-    seen: list[str] = []
-    sync.run_sync("tester", on_progress=lambda p: seen.append(p.message))
+    progress: list = []
+    status = sync.run_sync("tester", on_progress=progress.append)
+    seen = [p.message for p in progress]
     assert "Reading tab 1 of 3: 2025 Prog-metal..." in seen
     assert any(m.startswith("Reading tab 3 of 3: 2017... ") and " rows" in m for m in seen)
+    # The bar counts the whole read, across tabs: tab 3 starts where tabs 1 and 2 ended.
+    third = next(p for p in progress if p.message == "Reading tab 3 of 3: 2017...")
+    tabs = {t["name"]: t["rows_read"] for t in status.worksheets}
+    assert third.processed == tabs["2025 Prog-metal"] + tabs["2019 Prog-metal"] > 0
+    fetching = [p for p in progress if p.stage is SyncStage.FETCHING and p.total]
+    assert [p.processed for p in fetching] == sorted(p.processed for p in fetching)
+    assert all(p.processed <= p.total for p in fetching)
+    assert fetching[-1].processed == sum(tabs.values())
     sync.close()
 
 
