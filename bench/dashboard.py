@@ -173,6 +173,7 @@ def first_feedback(ctx: Context, repeats: int = 5) -> list[Figure]:
     """From start_sync() (what the Sync button's callback calls) to the first status the page
     would show, and to the first progress with rows read; the sync is then cancelled."""
     from synccore import CatalogSync
+    from synccore.models import SyncStage
 
     sheet = ctx.sheet(ctx.sizes.large)["key"]
     kind = "sqlite" if "sqlite" in ctx.options.dbs else ctx.options.dbs[0]
@@ -197,7 +198,7 @@ def first_feedback(ctx: Context, repeats: int = 5) -> list[Figure]:
                 if (
                     status
                     and status.id == op_id
-                    and status.stage == "fetching"
+                    and status.stage == SyncStage.FETCHING.value
                     and status.processed
                 ):
                     first_status.append(now - started if seen is None else seen)

@@ -12,11 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from synccore import CatalogSync, SyncStatus
-from synccore.demo import tracker_worksheets
 from synccore.models import Album, AlbumChange
 from synccore.operations import claim
 
-from .support.sheets import SHEET_KEY, api_env, api_settings, sheet_api
+from .support.sheets import api_env, api_settings, serve_tracker, sheet_api
 from .support.tracker_edits import (
     GENRE_COLUMN,
     album_rows,
@@ -30,10 +29,6 @@ from .support.tracker_edits import (
 def server():
     with sheet_api() as api:
         yield api
-
-
-def serve(server, tabs) -> None:
-    server.add_spreadsheet(SHEET_KEY, tracker_worksheets(tabs), public=True)
 
 
 def genres(cell: object) -> list[str]:
@@ -62,7 +57,7 @@ class Edits:
     def __init__(self, server):
         self.server, self.tabs = server, one_year_tracker(30)
         self.tab = self.tabs[0]
-        serve(server, self.tabs)
+        serve_tracker(server, self.tabs)
 
     def second_version(self) -> set[tuple]:
         """Change a genre, delete two rows, add two albums; return the expected log."""
@@ -81,7 +76,7 @@ class Edits:
         added.append(["Vola", "Friend of a Phantom", 45_100, "LP", "Djent, Prog-metal"])
         for offset, row in enumerate(added):
             insert_row(tab, last + offset, row)
-        serve(self.server, self.tabs)
+        serve_tracker(self.server, self.tabs)
         fields = {"genres": [old, new]}
         return (
             {("updated", *edited[:2], json.dumps(fields, sort_keys=True))}
@@ -92,7 +87,7 @@ class Edits:
     def third_version(self) -> set[tuple]:
         """Bring back one deleted album as it was."""
         insert_row(self.tab, self.deleted_at - 1, self.deleted)
-        serve(self.server, self.tabs)
+        serve_tracker(self.server, self.tabs)
         return {("restored", *self.deleted.values[:2], "{}")}
 
 
@@ -160,7 +155,7 @@ def test_preview_says_the_guard_would_stop_the_sync_and_lists_the_removals(serve
     sync.run_sync("tester")
     for r in reversed(album_rows(edits.tab)[5:]):
         delete_row(edits.tab, r)
-    serve(server, edits.tabs)
+    serve_tracker(server, edits.tabs)
     before = catalog_rows(sync)
     preview = sync.run_sync("tester", preview=True)
     assert preview.status is SyncStatus.PREVIEWED
@@ -323,7 +318,7 @@ def test_a_search_of_the_change_log_ignores_case_in_any_script(server, database_
     sync.run_sync("tester")
     last = album_rows(edits.tab)[-1] + 1
     insert_row(edits.tab, last, ["Ørkenkrieger", "Ångest", 45_200, "LP", "Djent"])
-    serve(server, edits.tabs)
+    serve_tracker(server, edits.tabs)
     added = sync.run_sync("tester")
     assert added.created == 1, added.message
     for text in ("ÅNGEST", "ångest", "ØRKENKRIEGER", "rkenkrieg"):

@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from synccore import CatalogSync, SyncStatus
 from synccore import sync as engine
 from synccore.catalog import AlbumFilter
-from synccore.demo import REISSUE_COLOR, TrackerTab, demo_tracker, tracker_worksheets
+from synccore.demo import REISSUE_COLOR, TrackerTab, demo_tracker
 from synccore.models import Album
 
-from .support.sheets import SHEET_KEY, api_settings, sheet_api
+from .support.sheets import api_settings, serve_tracker, sheet_api
 from .support.tracker_edits import GENRE_COLUMN, album_rows, copy_row, delete_row, insert_row
 
 
@@ -43,10 +43,6 @@ def parses(monkeypatch) -> list[int]:
 def tracker() -> list[TrackerTab]:
     """2025's two tabs (every 10th Prog-rock album also in Prog-metal), with its bad rows."""
     return demo_tracker(years=(2025,), albums_per_tab=40, shared_every=10, announced=2)
-
-
-def serve(server, tabs: list[TrackerTab]) -> None:
-    server.add_spreadsheet(SHEET_KEY, tracker_worksheets(tabs), public=True)
 
 
 def make_sync(server, url: str, **overrides) -> CatalogSync:
@@ -85,7 +81,7 @@ def stored(sync: CatalogSync) -> dict[str, tuple]:
 
 
 def test_an_unchanged_resync_parses_no_album_row_held_as_it_is(server, database_url, parses):
-    serve(server, tracker())
+    serve_tracker(server, tracker())
     sync = make_sync(server, database_url)
     first = run(sync, parses)
     again = run(sync, parses)
@@ -101,7 +97,7 @@ def test_a_resync_of_an_edited_sheet_makes_the_catalog_a_full_parse_makes(
     server, database_url, tmp_path: Path, parses
 ):
     tabs = tracker()
-    serve(server, tabs)
+    serve_tracker(server, tabs)
     sync = make_sync(server, database_url)
     run(sync, parses)
 
@@ -116,7 +112,7 @@ def test_a_resync_of_an_edited_sheet_makes_the_catalog_a_full_parse_makes(
     delete_row(rock, shared)  # an album of two tabs now in one
     lone = next(r for r in album_rows(rock) if tuple(rock.values[r][:2]) not in metal.albums)
     insert_row(metal, len(metal.values), copy_row(rock, lone))  # an album of one tab now in two
-    serve(server, tabs)
+    serve_tracker(server, tabs)
 
     again = run(sync, parses)
     fresh = make_sync(server, f"sqlite:///{tmp_path / 'fresh.db'}")
@@ -142,7 +138,7 @@ def test_digests_are_recorded_without_writing_albums_and_a_settings_change_parse
 ):
     """Albums stored before the digests (migration 0006 leaves them NULL) get theirs from the
     next sync without being written; a setting that changes what rows mean parses every row."""
-    serve(server, tracker())
+    serve_tracker(server, tracker())
     sync = make_sync(server, database_url)
     run(sync, parses)
     everything = parses[-1]

@@ -17,17 +17,15 @@ from synccore.demo import (
     REISSUE_SHADE,
     TrackerTab,
     demo_tracker,
-    tracker_worksheets,
 )
 from synccore.errors import WorksheetNotFound
 from synccore.locations import country_of
 from synccore.models import SyncStage
 from synccore.sources.answers import grid_rows
 from synccore.sources.sheets import select_worksheets
-from synccore.standin import FakeSheetsServer
 
 from .support.processes import run_synccore, synccore_env
-from .support.sheets import SHEET_KEY, api_settings, sheet_api
+from .support.sheets import api_settings, serve_tracker, sheet_api
 
 SERVICES = {
     "Bandcamp": "bandcamp",
@@ -51,10 +49,6 @@ def tracker(**options) -> list[TrackerTab]:
     values = dict(years=(2025, 2019, 2017), albums_per_tab=40, shared_every=10, announced=3)
     values.update(options)
     return demo_tracker(bad_rows=False, **values)
-
-
-def serve(server: FakeSheetsServer, tabs: list[TrackerTab]) -> None:
-    server.add_spreadsheet(SHEET_KEY, tracker_worksheets(tabs), public=True)
 
 
 def make_sync(server, database_url, worksheet: str | None = "*", **overrides) -> CatalogSync:
@@ -93,7 +87,7 @@ def assert_album_matches(album, fields: dict, worksheets: list[str]) -> None:
 
 def test_every_tab_syncs_with_every_field(server, database_url):
     tabs = tracker()
-    serve(server, tabs)
+    serve_tracker(server, tabs)
     sync = make_sync(server, database_url)
     status = sync.run_sync("tester")
     assert status.status is SyncStatus.COMPLETED, status.message
@@ -126,7 +120,7 @@ def test_every_tab_syncs_with_every_field(server, database_url):
 
 
 def test_unchanged_resync_writes_nothing_even_for_albums_in_two_tabs(server, sqlite_url):
-    serve(server, tracker())
+    serve_tracker(server, tracker())
     sync = make_sync(server, sqlite_url)
     first = sync.run_sync("tester")
     again = sync.run_sync("tester")
@@ -140,7 +134,7 @@ def test_album_in_two_tabs_is_one_album_with_the_first_tabs_fields(server, datab
     (artist, title), fields = next((k, f) for k, f in rock.albums.items() if k in tabs[0].albums)
     row = next(r for r in rock.values if r[:2] == [artist, title])
     row[4] = "Shoegaze"  # the later tab disagrees: the first tab in sheet order wins
-    serve(server, tabs)
+    serve_tracker(server, tabs)
     sync = make_sync(server, database_url)
     status = sync.run_sync("tester")
     assert status.failed == 0  # listed twice across tabs is normal, not a row error
@@ -153,7 +147,7 @@ def test_album_in_two_tabs_is_one_album_with_the_first_tabs_fields(server, datab
 
 def test_removal_spares_albums_of_a_skipped_tab(server, database_url):
     tabs = tracker()
-    serve(server, tabs)
+    serve_tracker(server, tabs)
     sync = make_sync(server, database_url)
     sync.run_sync("tester")
     rock = tabs[1]
@@ -162,7 +156,7 @@ def test_removal_spares_albums_of_a_skipped_tab(server, database_url):
     rock.values[header_at] = ["Who", "What"]  # the header is gone: the tab is skipped
     gone = list(tabs[0].albums)[1]
     tabs[0].values = [r for r in tabs[0].values if r[:2] != list(gone)]
-    serve(server, tabs)
+    serve_tracker(server, tabs)
     status = sync.run_sync("tester")
     assert status.status is SyncStatus.COMPLETED, status.message
     assert status.removed == 1
@@ -183,7 +177,7 @@ def test_removal_spares_albums_of_a_skipped_tab(server, database_url):
 def test_a_named_tab_without_a_header_fails_the_sync(server, sqlite_url):
     tabs = tracker()
     tabs[1].values[tabs[1].header_row - 1] = ["Who", "What"]
-    serve(server, tabs)
+    serve_tracker(server, tabs)
     sync = make_sync(server, sqlite_url, worksheet="2025 Prog-metal, 2025 Prog-rock")
     status = sync.run_sync("tester")
     assert status.status is SyncStatus.FAILED
@@ -196,7 +190,7 @@ def test_a_missing_column_is_reported_and_only_that_field_is_empty(server, sqlit
     tabs = tracker()
     header = tabs[0].values[tabs[0].header_row - 1]
     header[4] = "Styles of music"
-    serve(server, tabs)
+    serve_tracker(server, tabs)
     sync = make_sync(server, sqlite_url, worksheet="*Prog-metal")
     status = sync.run_sync("tester")
     assert status.status is SyncStatus.COMPLETED
@@ -215,7 +209,7 @@ def test_a_missing_column_is_reported_and_only_that_field_is_empty(server, sqlit
 
 
 def test_progress_names_each_tab(server, sqlite_url):
-    serve(server, tracker())
+    serve_tracker(server, tracker())
     sync = make_sync(server, sqlite_url, worksheet="*Prog-metal,2017", progress_interval=0)
     progress: list = []
     status = sync.run_sync("tester", on_progress=progress.append)
@@ -235,7 +229,7 @@ def test_progress_names_each_tab(server, sqlite_url):
 
 def test_filters_find_a_genre_inside_a_list_and_the_other_facets(server, database_url):
     tabs = tracker()
-    serve(server, tabs)
+    serve_tracker(server, tabs)
     sync = make_sync(server, database_url)
     sync.run_sync("tester")
     facets = sync.facets()
@@ -259,7 +253,7 @@ def test_filters_find_a_genre_inside_a_list_and_the_other_facets(server, databas
 @pytest.mark.slow  # real processes
 def test_cli_albums_json_filters(server, tmp_path):
     tabs = tracker(years=(2025,))
-    serve(server, tabs)
+    serve_tracker(server, tabs)
     env = synccore_env(f"sqlite:///{tmp_path / 'c.db'}", server, SYNCCORE_WORKSHEET="*Prog-*")
 
     def cli(*args: str) -> dict:

@@ -11,16 +11,11 @@ import pytest
 
 from synccore import CatalogSync, SyncStatus
 from synccore.config import load_settings
-from synccore.demo import tracker_worksheets
 
-from .support.sheets import SHEET_KEY, api_settings, sheet_api
+from .support.sheets import SHEET_KEY, api_settings, serve_tracker, sheet_api
 from .support.tracker_edits import GENRE_COLUMN, album_rows, one_year_tracker
 
 DRIVE_PATH = f"/drive/v3/files/{SHEET_KEY}"
-
-
-def serve(api, tabs) -> None:
-    api.add_spreadsheet(SHEET_KEY, tracker_worksheets(tabs), public=True)
 
 
 def paths(api) -> list[str]:
@@ -34,7 +29,7 @@ def make_sync(api, database_url, **overrides) -> CatalogSync:
 def test_unchanged_sheet_costs_one_drive_request_and_no_cell_request(database_url):
     tabs = one_year_tracker(20)
     with sheet_api() as api:
-        serve(api, tabs)
+        serve_tracker(api, tabs)
         sync = make_sync(api, database_url)
         first = sync.run_sync("tester", trigger="cli")
         assert first.status is SyncStatus.COMPLETED and first.created == 20
@@ -50,7 +45,7 @@ def test_unchanged_sheet_costs_one_drive_request_and_no_cell_request(database_ur
 
         tab = tabs[0]
         tab.values[album_rows(tab)[0]][GENRE_COLUMN] = "Zeuhl"
-        serve(api, tabs)  # an edit: Drive's modifiedTime moves on
+        serve_tracker(api, tabs)  # an edit: Drive's modifiedTime moves on
         api.reset_log()
         edited = sync.run_sync("tester", trigger="cli")
         assert edited.updated == 1, edited.message
@@ -68,7 +63,7 @@ def test_unchanged_sheet_costs_one_drive_request_and_no_cell_request(database_ur
 )
 def test_sync_now_force_and_the_api_read_everything(sqlite_url, how, options):
     with sheet_api() as api:
-        serve(api, one_year_tracker(10))
+        serve_tracker(api, one_year_tracker(10))
         sync = make_sync(api, sqlite_url)
         sync.run_sync("tester", trigger="cli")
         api.reset_log()
@@ -80,7 +75,7 @@ def test_sync_now_force_and_the_api_read_everything(sqlite_url, how, options):
 
 def test_skip_unchanged_off_asks_drive_nothing(sqlite_url):
     with sheet_api() as api:
-        serve(api, one_year_tracker(10))
+        serve_tracker(api, one_year_tracker(10))
         settings = load_settings(
             {},
             environ={
@@ -103,7 +98,7 @@ def test_skip_unchanged_off_asks_drive_nothing(sqlite_url):
 
 def test_refused_drive_request_reads_everything_and_says_why_once(sqlite_url, caplog):
     with sheet_api(drive_enabled=False) as api:
-        serve(api, one_year_tracker(10))
+        serve_tracker(api, one_year_tracker(10))
         sync = make_sync(api, sqlite_url)
         with caplog.at_level(logging.WARNING, logger="synccore.unchanged"):
             sync.run_sync("tester", trigger="cli")
@@ -117,7 +112,7 @@ def test_refused_drive_request_reads_everything_and_says_why_once(sqlite_url, ca
 
 def test_changed_read_settings_read_the_unchanged_sheet_again(sqlite_url):
     with sheet_api() as api:
-        serve(api, one_year_tracker(10))
+        serve_tracker(api, one_year_tracker(10))
         sync = make_sync(api, sqlite_url)
         sync.run_sync("tester", trigger="cli")
         sync.close()

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from synccore.config import Settings
 from synccore.db import Database
+from synccore.demo import TrackerTab, tracker_worksheets
 from synccore.models import Album, SyncOperation
 from synccore.rows import AlbumRow, find_header, parse_row
 from synccore.sources.base import RawRow
@@ -51,6 +52,12 @@ def serve_sheet(
     """Put (or replace) the spreadsheet `key` on the fake, readable with API_KEY."""
     values = [list(header)] + [list(r) for r in rows]
     server.add_spreadsheet(key, [FakeWorksheet(SERVED_TAB, 0, values)], public=True)
+
+
+def serve_tracker(server: FakeSheetsServer, tabs: list[TrackerTab]) -> None:
+    """Put (or replace) a generated tracker's tabs as the spreadsheet SHEET_KEY, readable with
+    API_KEY."""
+    server.add_spreadsheet(SHEET_KEY, tracker_worksheets(tabs), public=True)
 
 
 def api_settings(api_url: str, database_url: str, **overrides) -> Settings:
